@@ -1,0 +1,111 @@
+import { Parameters, parseParams, quote, scanQuoted, scanToken, skipWs, unquote } from './scanner.js';
+import { AbsoluteUri, parseUri, type Uri } from './uri.js';
+
+/**
+ * A name-addr or addr-spec with header parameters (RFC 3261 §20.10, §20.20,
+ * §20.39 …): the value of From, To, Contact, Route, Record-Route, Path.
+ */
+export class NameAddress {
+  displayName: string | undefined;
+  uri: Uri;
+  readonly params: Parameters;
+  /** `Contact: *` (RFC 3261 §10.2.2). */
+  readonly wildcard: boolean;
+
+  constructor(uri: Uri, init: { displayName?: string; params?: Parameters; wildcard?: boolean } = {}) {
+    this.uri = uri;
+    this.displayName = init.displayName;
+    this.params = init.params ?? new Parameters();
+    this.wildcard = init.wildcard ?? false;
+  }
+
+  get tag(): string | undefined {
+    return this.params.get('tag') ?? undefined;
+  }
+
+  set tag(value: string | undefined) {
+    if (value === undefined) this.params.delete('tag');
+    else this.params.set('tag', value);
+  }
+
+  clone(): NameAddress {
+    return new NameAddress(this.uri.clone(), {
+      displayName: this.displayName,
+      params: this.params.clone(),
+      wildcard: this.wildcard,
+    });
+  }
+
+  /** Always the name-addr form (`"Name" <uri>;params`), which is safe for any URI. */
+  toString(): string {
+    if (this.wildcard) return '*' + this.params.toString();
+    let s = '';
+    if (this.displayName !== undefined && this.displayName.length > 0) s = quote(this.displayName) + ' ';
+    return s + '<' + this.uri.toString() + '>' + this.params.toString();
+  }
+}
+
+/**
+ * Parses one name-addr / addr-spec with parameters. Returns `undefined` when
+ * malformed (unbalanced quote, unquoted non-token display name, `?` or `,` in a
+ * bare addr-spec, bad URI, bad parameter).
+ */
+export function parseNameAddress(text: string, allowWildcard = false): NameAddress | undefined {
+  const s = text;
+  let i = skipWs(s, 0);
+  if (i >= s.length) return undefined;
+  if (allowWildcard && s.charCodeAt(i) === 42) {
+    const params = new Parameters();
+    if (parseParams(s, i + 1, params) !== s.length) return undefined;
+    return new NameAddress(new AbsoluteUri('*', '*'), { wildcard: true, params });
+  }
+  let displayName: string | undefined;
+  let uriText: string;
+  const c = s.charCodeAt(i);
+  const lt = s.indexOf('<', i);
+  if (c === 34) {
+    const end = scanQuoted(s, i);
+    if (end < 0) return undefined;
+    displayName = unquote(s.slice(i, end));
+    i = skipWs(s, end);
+    if (s.charCodeAt(i) !== 60) return undefined;
+  } else if (lt >= 0 && c !== 60) {
+    // display-name = *(token LWS): every word must be a token (RFC 3261 §25.1)
+    let j = i;
+    while (j < lt) {
+      const e = scanToken(s, j);
+      if (e === j) return undefined;
+      j = skipWs(s, e);
+    }
+    displayName = s.slice(i, lt).trim();
+    i = lt;
+  }
+  if (s.charCodeAt(i) === 60) {
+    const gt = s.indexOf('>', i);
+    if (gt < 0) return undefined;
+    uriText = s.slice(i + 1, gt);
+    i = gt + 1;
+  } else {
+    // addr-spec: the URI ends at the first ';' (later ones are header params),
+    // and may carry neither '?' nor ',' (RFC 3261 §20).
+    let j = i;
+    while (j < s.length) {
+      const ch = s.charCodeAt(j);
+      if (ch === 59 || ch === 32 || ch === 9) break;
+      if (ch === 63 || ch === 44) return undefined;
+      j++;
+    }
+    uriText = s.slice(i, j);
+    i = j;
+  }
+  const uri = parseUri(uriText);
+  if (uri === undefined) return undefined;
+  const params = new Parameters();
+  const stop = parseParams(s, i, params);
+  if (stop !== s.length) {
+    if (stop < 0 || skipWs(s, stop) !== s.length) return undefined;
+  }
+  const na = new NameAddress(uri, { params });
+  if (displayName !== undefined) na.displayName = displayName;
+  return na;
+}
