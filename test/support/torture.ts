@@ -30,3 +30,42 @@ export function tortureBytes(file: string): Buffer {
   const lines = head.split('\n').map((l) => (/^content-length\s*:/i.test(l) ? `Content-Length: ${Buffer.byteLength(body, 'latin1')}` : l));
   return Buffer.from(lines.join('\r\n') + (sep < 0 ? '\r\n' : '\r\n\r\n' + body), 'latin1');
 }
+
+/**
+ * What a Siplet server without applications must answer to each torture message
+ * (a UAS, per the manifest's `expect`): the allowed statuses, or 'none' where
+ * nothing may be sent back. Statuses the parser decides are in the parser test.
+ */
+export function expectedAnswers(c: TortureCase): number[] | 'none' {
+  const special: Record<string, number[] | 'none'> = {
+    'rfc4475/intmeth.dat': [501],
+    'rfc4475/esc02.dat': [501],
+    'rfc4475/unreason.dat': 'none',
+    'rfc4475/noreason.dat': 'none',
+    'rfc4475/scalarlg.dat': 'none',
+    'rfc4475/bigcode.dat': 'none',
+    'rfc4475/bcast.dat': 'none',
+    'rfc4475/clerr.dat': [400],
+    'rfc4475/ncl.dat': [400],
+    'rfc4475/mcl01.dat': [400],
+    'rfc4475/badvers.dat': [505],
+    'rfc4475/mismatch02.dat': [400, 501],
+    'rfc4475/unkscm.dat': [416],
+    'rfc4475/novelsc.dat': [416, 404],
+    'rfc4475/bext01.dat': [420],
+    'rfc4475/invut.dat': [415],
+    'rfc4475/regaut01.dat': [405, 401],
+    'rfc4475/unksm2.dat': [405, 400],
+    'rfc4475/sdp01.dat': [406, 400],
+    'rfc4475/cparam01.dat': [405],
+    'rfc4475/cparam02.dat': [405],
+    'rfc4475/regescrt.dat': [405],
+  };
+  const s = special[c.file];
+  if (s !== undefined) return s;
+  if (c.kind === 'response') return 'none';
+  // "400, or tolerated": either a 400 or the normal answer of a UAS without applications
+  if (/^400, or/.test(c.expect)) return [400, 200, 404, 481];
+  if (c.verdict === 'invalid' && /^400\b/.test(c.expect)) return [400];
+  return [200, 404, 405, 481, 501];
+}
