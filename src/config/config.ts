@@ -1,0 +1,218 @@
+import { isIP } from 'node:net';
+import { LOG_LEVELS } from '../util/index.js';
+import type { LogLevel } from '../util/index.js';
+
+/**
+ * Everything Siplet reads at start-up. Every field has a default, a `--flag`, a `SIPLET_*` variable
+ * and a config-file key; `SETTINGS` below is the one definition that the loader, the validation,
+ * `siplet start --help` and the README table are all made from.
+ *
+ * Durations are milliseconds, sizes bytes. Paths are absolute once loaded.
+ */
+export interface SipletConfig {
+  /** Address the SIP listeners (UDP and TCP) bind. */
+  readonly host: string;
+  /** Port of the SIP listeners, UDP and TCP both. */
+  readonly sipPort: number;
+  /** Address the HTTP/admin listener binds. Loopback unless set: it is a management surface. */
+  readonly httpHost: string;
+  readonly httpPort: number;
+  readonly dataDir: string;
+  readonly appsDir: string;
+  readonly logLevel: LogLevel;
+  readonly logFormat: LogFormat;
+  /** Domains this server is responsible for; empty means only its own addresses. */
+  readonly domains: readonly string[];
+  /** RFC 3261 §17.1.1.1 T1: RTT estimate. */
+  readonly t1: number;
+  /** RFC 3261 §17.1.2.2 T2: maximum retransmit interval for non-INVITE requests and INVITE responses. */
+  readonly t2: number;
+  /** RFC 3261 §17.1.2.2 T4: maximum time a message remains in the network. */
+  readonly t4: number;
+  /** RFC 3261 §17.2.1: answer 100 Trying at once, or only if nothing else is sent within 200 ms. */
+  readonly trying100: Trying100;
+  readonly maxMessageSize: number;
+  readonly maxHeaders: number;
+  readonly maxHeaderLineLength: number;
+  readonly maxVia: number;
+  readonly tcpIdleTimeout: number;
+  readonly tcpMaxConnections: number;
+  readonly tcpMaxBuffered: number;
+  /** Requested SO_RCVBUF / SO_SNDBUF of the UDP socket; 0 keeps the OS default. */
+  readonly udpBufferSize: number;
+}
+
+export type LogFormat = 'json' | 'pretty';
+export type Trying100 = 'immediate' | 'delayed';
+export type SettingKey = keyof SipletConfig;
+
+/** How a raw value (a string from a flag or the environment, any JSON value from the file) is read. */
+export type SettingType =
+  | { readonly kind: 'integer'; readonly min: number; readonly max: number; readonly unit?: 'ms' | 'bytes' }
+  | { readonly kind: 'enum'; readonly values: readonly string[] }
+  | { readonly kind: 'host' }
+  | { readonly kind: 'path' }
+  | { readonly kind: 'domains' };
+
+export interface SettingSpec<K extends SettingKey = SettingKey> {
+  readonly key: K;
+  /** Command-line flag, with its dashes. */
+  readonly flag: string;
+  /** Environment variable. */
+  readonly env: string;
+  readonly type: SettingType;
+  readonly default: SipletConfig[K];
+  /** One line for `--help` and the README. */
+  readonly description: string;
+  /** Ends "Set SIPLET_X or --x …": what a good value looks like. */
+  readonly advice: string;
+}
+
+const PORT = { kind: 'integer', min: 1, max: 65535 } as const;
+const MS = (min: number, max: number) => ({ kind: 'integer', min, max, unit: 'ms' }) as const;
+const BYTES = (min: number, max: number) => ({ kind: 'integer', min, max, unit: 'bytes' }) as const;
+
+function setting<K extends SettingKey>(
+  key: K,
+  name: string,
+  type: SettingType,
+  defaultValue: SipletConfig[K],
+  description: string,
+  advice: string,
+): SettingSpec<K> {
+  return {
+    key,
+    flag: `--${name}`,
+    env: `SIPLET_${name.toUpperCase().replace(/-/g, '_')}`,
+    type,
+    default: defaultValue,
+    description,
+    advice,
+  };
+}
+
+/** Every setting, in the order `--help` and the README list them. */
+export const SETTINGS: readonly SettingSpec[] = [
+  setting('host', 'host', { kind: 'host' }, '0.0.0.0', 'Address the SIP listeners (UDP and TCP) bind.', 'an IP address of this machine, or 0.0.0.0 for all'),
+  setting('sipPort', 'sip-port', PORT, 5060, 'Port of the SIP listeners, UDP and TCP.', 'a free port'),
+  setting('httpHost', 'http-host', { kind: 'host' }, '127.0.0.1', 'Address the HTTP/admin listener binds (loopback unless set).', 'an IP address of this machine'),
+  setting('httpPort', 'http-port', PORT, 8080, 'Port of the HTTP/admin listener.', 'a free port'),
+  setting('dataDir', 'data', { kind: 'path' }, './data', 'Directory for state (registrations, deployed apps).', 'a writable directory'),
+  setting('appsDir', 'apps', { kind: 'path' }, './apps', 'Directory watched for applications to deploy.', 'a directory'),
+  setting('logLevel', 'log-level', { kind: 'enum', values: LOG_LEVELS }, 'info', 'Least severe level logged.', `one of ${LOG_LEVELS.join(', ')}`),
+  setting('logFormat', 'log-format', { kind: 'enum', values: ['json', 'pretty'] }, 'json', 'json (one object a line) or pretty (for a terminal).', 'json or pretty'),
+  setting('domains', 'domains', { kind: 'domains' }, [], 'Comma-separated domains this server serves; empty means its own addresses.', 'a comma-separated list of domain names'),
+  setting('t1', 't1', MS(1, 60_000), 500, 'Timer T1, RTT estimate (ms), RFC 3261 §17.', 'milliseconds, 500 unless you know the network'),
+  setting('t2', 't2', MS(1, 600_000), 4000, 'Timer T2, longest retransmit interval (ms).', 'milliseconds, at least T1'),
+  setting('t4', 't4', MS(1, 600_000), 5000, 'Timer T4, longest a message stays in the network (ms).', 'milliseconds'),
+  setting('trying100', 'trying100', { kind: 'enum', values: ['immediate', 'delayed'] }, 'immediate', 'Send 100 Trying to INVITE at once, or after 200 ms without a response.', 'immediate or delayed'),
+  setting('maxMessageSize', 'max-message-size', BYTES(1024, 16 * 1024 * 1024), 65536, 'Largest SIP message accepted (bytes); larger ones get 513.', 'a size in bytes, at least 1024'),
+  setting('maxHeaders', 'max-headers', { kind: 'integer', min: 8, max: 65535 }, 256, 'Most header fields in one message.', 'a count, at least 8'),
+  setting('maxHeaderLineLength', 'max-header-line-length', BYTES(256, 16 * 1024 * 1024), 8192, 'Longest header line (bytes).', 'a size in bytes, at least 256'),
+  setting('maxVia', 'max-via', { kind: 'integer', min: 1, max: 1000 }, 70, 'Most Via header values in one message.', 'a count, 70 matches Max-Forwards'),
+  setting('tcpIdleTimeout', 'tcp-idle-timeout', MS(1000, 86_400_000), 120_000, 'Close a TCP connection idle this long (ms).', 'milliseconds, at least 1000'),
+  setting('tcpMaxConnections', 'tcp-max-connections', { kind: 'integer', min: 1, max: 1_000_000 }, 10_000, 'Most TCP connections open at once, inbound and outbound.', 'a count'),
+  setting('tcpMaxBuffered', 'tcp-max-buffered', BYTES(1024, 1024 * 1024 * 1024), 262_144, 'Most bytes buffered per TCP connection, each way.', 'a size in bytes, at least --max-message-size'),
+  setting('udpBufferSize', 'udp-buffer-size', BYTES(0, 1024 * 1024 * 1024), 4_194_304, 'UDP socket buffer size requested (bytes); 0 keeps the OS default.', 'a size in bytes'),
+];
+
+/** The same table, by key. */
+export const SETTINGS_BY_KEY: ReadonlyMap<SettingKey, SettingSpec> = new Map(SETTINGS.map((spec) => [spec.key, spec]));
+
+/** The defaults, before paths are resolved. */
+export const DEFAULT_CONFIG: SipletConfig = Object.freeze(
+  Object.fromEntries(SETTINGS.map((spec) => [spec.key, spec.default])) as unknown as SipletConfig,
+);
+
+export type ReadResult = { ok: true; value: unknown } | { ok: false; expected: string };
+
+/** What a valid value looks like, in the words of an error message: "an integer 1-65535". */
+export function describeType(type: SettingType): string {
+  switch (type.kind) {
+    case 'integer':
+      return `an integer ${type.min}-${type.max}${type.unit ? ` (${type.unit})` : ''}`;
+    case 'enum':
+      return `one of ${type.values.join(', ')}`;
+    case 'host':
+      return 'an IPv4 or IPv6 address or a host name';
+    case 'path':
+      return 'a non-empty path';
+    case 'domains':
+      return 'a comma-separated list of domain names';
+  }
+}
+
+const HOSTNAME = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*\.?$/i;
+const INTEGER = /^[+-]?\d+$/;
+
+/**
+ * Reads one raw value as the setting's type. Strings come from flags and the environment; the config
+ * file may also give numbers and (for `domains`) arrays. Never throws.
+ */
+export function readSetting(type: SettingType, raw: unknown): ReadResult {
+  const bad = { ok: false, expected: describeType(type) } as const;
+  switch (type.kind) {
+    case 'integer': {
+      let n: number;
+      if (typeof raw === 'number') n = raw;
+      else if (typeof raw === 'string' && INTEGER.test(raw.trim())) n = Number(raw.trim());
+      else return bad;
+      return Number.isSafeInteger(n) && n >= type.min && n <= type.max ? { ok: true, value: n } : bad;
+    }
+    case 'enum': {
+      if (typeof raw !== 'string') return bad;
+      const value = raw.trim().toLowerCase();
+      return type.values.includes(value) ? { ok: true, value } : bad;
+    }
+    case 'host': {
+      if (typeof raw !== 'string') return bad;
+      const value = raw.trim().replace(/^\[(.*)\]$/, '$1');
+      return isIP(value) !== 0 || HOSTNAME.test(value) ? { ok: true, value } : bad;
+    }
+    case 'path': {
+      if (typeof raw !== 'string' || raw.trim() === '') return bad;
+      return { ok: true, value: raw.trim() };
+    }
+    case 'domains': {
+      const items = Array.isArray(raw) ? raw : typeof raw === 'string' ? raw.split(',') : undefined;
+      if (!items || !items.every((item) => typeof item === 'string')) return bad;
+      const domains = [...new Set(items.map((item) => item.trim().toLowerCase()).filter((item) => item !== ''))];
+      return domains.every((d) => isIP(d) !== 0 || HOSTNAME.test(d)) ? { ok: true, value: domains } : bad;
+    }
+  }
+}
+
+/**
+ * Checks that hold between settings, on a complete configuration. Returns one message per problem;
+ * empty when the configuration is consistent.
+ */
+export function crossCheck(config: SipletConfig): string[] {
+  const problems: string[] = [];
+  if (config.t2 < config.t1) {
+    problems.push(`Timer T2 (${config.t2} ms) is shorter than T1 (${config.t1} ms). Set --t2 / SIPLET_T2 to at least T1.`);
+  }
+  if (config.tcpMaxBuffered < config.maxMessageSize) {
+    problems.push(
+      `--tcp-max-buffered (${config.tcpMaxBuffered}) is smaller than --max-message-size (${config.maxMessageSize}): ` +
+        'a full message could never be buffered. Raise SIPLET_TCP_MAX_BUFFERED or lower SIPLET_MAX_MESSAGE_SIZE.',
+    );
+  }
+  if (config.maxHeaderLineLength > config.maxMessageSize) {
+    problems.push(
+      `--max-header-line-length (${config.maxHeaderLineLength}) is larger than --max-message-size (${config.maxMessageSize}). ` +
+        'Lower SIPLET_MAX_HEADER_LINE_LENGTH.',
+    );
+  }
+  if (config.httpPort === config.sipPort && addressesOverlap(config.httpHost, config.host)) {
+    problems.push(
+      `--http-port and --sip-port are both ${config.sipPort} on overlapping addresses: SIP over TCP and HTTP cannot share a port. ` +
+        'Set SIPLET_HTTP_PORT or --http-port to another port.',
+    );
+  }
+  return problems;
+}
+
+function addressesOverlap(a: string, b: string): boolean {
+  const wildcard = (h: string) => h === '0.0.0.0' || h === '::';
+  return a === b || wildcard(a) || wildcard(b);
+}

@@ -1,0 +1,73 @@
+/**
+ * The error catalog: every error Siplet raises on purpose has a stable code listed here, a default
+ * message that says what to do, and the SIP status to answer with when it reaches a request.
+ * docs/errors.md lists the same table; a unit test keeps the two in step.
+ *
+ * To add an error: add an entry here (`SIPLET_<AREA>_<WHAT>`), add its row to docs/errors.md.
+ * Never rename or reuse a code: operators grep logs and scripts switch on them.
+ */
+export const ERROR_CATALOG = {
+  SIPLET_CONFIG_INVALID: {
+    message: 'A setting has an invalid value. Fix the flag, SIPLET_* variable or config-file key named above.',
+  },
+  SIPLET_CONFIG_UNKNOWN_SETTING: {
+    message: 'Unknown flag or config-file key. Run "siplet start --help" for the list of settings.',
+  },
+  SIPLET_CONFIG_FILE_UNREADABLE: {
+    message: 'The config file cannot be read or is not a JSON object. Check the path given by --config or SIPLET_CONFIG.',
+  },
+  SIPLET_CLI_USAGE: {
+    message: 'Unknown command or argument. Run "siplet --help".',
+  },
+  SIPLET_LISTEN_FAILED: {
+    message: 'A listener could not bind its address. Free the port or choose another with --sip-port / --http-port.',
+  },
+  SIPLET_INTERNAL: {
+    message: 'An unexpected error inside Siplet. Report it with the log lines around it.',
+    sipStatus: 500,
+  },
+} as const satisfies Record<string, CatalogEntry>;
+
+export interface CatalogEntry {
+  /** The default message: what went wrong and what to do about it. */
+  readonly message: string;
+  /** The SIP status to answer a request with when this error reaches the dispatcher. */
+  readonly sipStatus?: number;
+}
+
+export type SipletErrorCode = keyof typeof ERROR_CATALOG;
+
+export interface SipletErrorOptions {
+  /** Overrides the catalog's status for this instance (e.g. 503 with Retry-After upstream). */
+  sipStatus?: number;
+  /** The underlying error (system error, parse failure). */
+  cause?: unknown;
+  /** Structured facts for logs: the setting, the offending value, every problem found. */
+  details?: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * An error with a stable `code` from the catalog. `message` says what to do; `sipStatus`, when
+ * present, is what the dispatcher answers with (otherwise 500).
+ *
+ * @example
+ * throw new SipletError('SIPLET_CONFIG_INVALID', 'Invalid --sip-port "abc": expected an integer 1-65535.');
+ */
+export class SipletError extends Error {
+  readonly code: SipletErrorCode;
+  readonly sipStatus: number | undefined;
+  readonly details: Readonly<Record<string, unknown>> | undefined;
+
+  constructor(code: SipletErrorCode, message?: string, options: SipletErrorOptions = {}) {
+    const entry: CatalogEntry = ERROR_CATALOG[code];
+    super(message ?? entry.message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'SipletError';
+    this.code = code;
+    this.sipStatus = options.sipStatus ?? entry.sipStatus;
+    this.details = options.details;
+  }
+
+  static is(value: unknown, code?: SipletErrorCode): value is SipletError {
+    return value instanceof SipletError && (code === undefined || value.code === code);
+  }
+}

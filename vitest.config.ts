@@ -1,0 +1,11 @@
+import { defineConfig } from 'vitest/config';
+
+// Unit and integration tests: `npm test`. Interop tests against real peers (SIPp) have their own
+// config, vitest.interop.config.ts. The JSON report feeds scripts/summary.mjs.
+export default defineConfig({
+  test: {
+    include: ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts'],
+    reporters: ['default', 'json'],
+    outputFile: { json: '.test-results/unit.json' },
+  },
+});
