@@ -11,3 +11,4 @@ export type * from './listeners.js';
 export type { Proxy, ProxyBranch, ProxyOptions } from './proxy.js';
 export type { B2buaHelper, UaMode } from './b2bua.js';
 export { SipServlet, NOT_HANDLED_ATTRIBUTE, type SipServletConfig } from './servlet.js';
+export { IllegalStateError, SystemHeaderError, SipError } from './errors.js';

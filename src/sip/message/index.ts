@@ -22,7 +22,7 @@ export { SipResponse } from './sip-response.js';
 export { SipUri, TelUri, AbsoluteUri, parseUri, uriEquals, percentDecode, type Uri } from './uri.js';
 export { NameAddress, parseNameAddress } from './name-address.js';
 export { Via, parseVia, MAGIC_COOKIE } from './via.js';
-export { Parameters, quote, unquote, splitCommas, isToken } from './scanner.js';
+export { Parameters, parseParams, quote, unquote, splitCommas, isToken } from './scanner.js';
 export { headerKey, canonicalName, compactName, isListHeader } from './header-names.js';
 export { reasonPhrase } from './reason-phrases.js';
 export { DEFAULT_LIMITS, type MessageLimits } from './limits.js';

@@ -38,3 +38,4 @@ export type { DnsClient, NaptrRecord, RecordWithTtl, SrvRecord } from './dns-cli
 export { CachingDnsClient, type CachingDnsClientOptions } from './caching-dns-client.js';
 export { orderSrv, type SrvOrderable } from './srv-order.js';
 export { ipFamily } from './ip-address.js';
+export { MessageTransport, type MessageSource, type MessageTransportOptions, type MessageTransportStats } from './message-transport.js';

@@ -1,0 +1,258 @@
+import { randomBytes } from 'node:crypto';
+import { IllegalStateError, type ServletTimer, type SipApplicationSession } from '../../api/index.js';
+import { SipUri, type Uri } from '../../sip/message/index.js';
+import { Attributes } from './attributes.js';
+import { SerialQueue } from './serial-queue.js';
+import type { SessionEvents } from './session-events.js';
+import type { SipSessionImpl } from './sip-session.js';
+
+/** URI parameter carrying an application session id (JSR 289 §15.11.3 encodeURI). */
+export const APP_SESSION_URI_PARAM = 'siplet-as';
+/** HTTP query parameter carrying an application session id (encodeURL, converged apps). */
+export const APP_SESSION_URL_PARAM = 'siplet-as';
+
+export interface ApplicationSessionOptions {
+  applicationName: string;
+  /** Minutes of inactivity before expiry; 0 or less never expires. */
+  timeoutMinutes: number;
+  events: SessionEvents;
+  /** Called once the session is invalidated, to drop it from the indexes. */
+  onInvalidated(session: ApplicationSessionImpl): void;
+  key?: string;
+  id?: string;
+}
+
+/** Timers the application session owns: what it needs of them. */
+export interface OwnedTimer extends ServletTimer {
+  readonly persistent: boolean;
+  /** Cancels without touching the session's bookkeeping (the session is going away). */
+  stop(): void;
+}
+
+/**
+ * An application session (JSR 289 §6.1): one call or service instance of one
+ * application. Expiry slides with activity: it fires `timeoutMinutes` after the
+ * last access unless `setExpires` set another deadline; `sessionExpired`
+ * listeners may extend it. Invalidated when ready (no SIP session and no
+ * persistent timer left) unless the app turned that off.
+ */
+export class ApplicationSessionImpl implements SipApplicationSession {
+  readonly #id: string;
+  readonly #name: string;
+  readonly #key: string | undefined;
+  readonly #events: SessionEvents;
+  readonly #onInvalidated: (s: ApplicationSessionImpl) => void;
+  readonly #attributes: Attributes;
+  readonly #sessions = new Map<string, SipSessionImpl>();
+  readonly #timers = new Set<OwnedTimer>();
+  readonly #created = Date.now();
+  readonly queue: SerialQueue;
+  #lastAccessed = this.#created;
+  #timeoutMs: number;
+  #deadline = 0;
+  #expiryTimer: NodeJS.Timeout | undefined;
+  #valid = true;
+  #invalidateWhenReady = true;
+  #readyNotified = false;
+  /** Per-app-session scratch space for the container (e.g. HTTP session ids). */
+  readonly internal = new Map<string, unknown>();
+
+  constructor(options: ApplicationSessionOptions) {
+    this.#id = options.id ?? randomBytes(9).toString('base64url');
+    this.#name = options.applicationName;
+    this.#key = options.key;
+    this.#events = options.events;
+    this.#onInvalidated = options.onInvalidated;
+    this.#timeoutMs = options.timeoutMinutes > 0 ? options.timeoutMinutes * 60_000 : 0;
+    this.#attributes = new Attributes((change, name, value) => this.#events.appSessionAttribute(this, change, name, value));
+    this.queue = new SerialQueue((error) => this.#events.error(error, 'application session task'));
+    this.#schedule();
+  }
+
+  getId(): string {
+    return this.#id;
+  }
+
+  get key(): string | undefined {
+    return this.#key;
+  }
+
+  getApplicationName(): string {
+    return this.#name;
+  }
+
+  getSessions(): SipSessionImpl[] {
+    return [...this.#sessions.values()];
+  }
+
+  getSipSession(id: string): SipSessionImpl | undefined {
+    return this.#sessions.get(id);
+  }
+
+  getTimers(): ServletTimer[] {
+    return [...this.#timers];
+  }
+
+  getAttribute<T = unknown>(name: string): T | undefined {
+    return this.#attributes.get<T>(name);
+  }
+
+  setAttribute(name: string, value: unknown): void {
+    this.#checkValid();
+    this.#attributes.set(name, value);
+  }
+
+  removeAttribute(name: string): void {
+    this.#checkValid();
+    this.#attributes.remove(name);
+  }
+
+  getAttributeNames(): string[] {
+    return this.#attributes.names();
+  }
+
+  setExpires(minutes: number): number {
+    this.#checkValid();
+    if (minutes <= 0) {
+      this.#timeoutMs = 0;
+      this.#deadline = 0;
+    } else {
+      this.#deadline = Date.now() + minutes * 60_000;
+    }
+    this.#schedule();
+    return minutes;
+  }
+
+  getExpirationTime(): number {
+    if (this.#deadline > 0) return this.#deadline;
+    return this.#timeoutMs > 0 ? this.#lastAccessed + this.#timeoutMs : 0;
+  }
+
+  isValid(): boolean {
+    return this.#valid;
+  }
+
+  /** Marks activity: the sliding expiry starts again from now. */
+  access(): void {
+    this.#lastAccessed = Date.now();
+    if (this.#deadline > 0 && this.#deadline < this.#lastAccessed + this.#timeoutMs) this.#deadline = 0;
+  }
+
+  invalidate(): void {
+    if (!this.#valid) return;
+    this.#valid = false;
+    clearTimeout(this.#expiryTimer);
+    for (const timer of this.#timers) timer.stop();
+    this.#timers.clear();
+    for (const session of [...this.#sessions.values()]) session.invalidate();
+    this.#events.appSessionDestroyed(this);
+    this.#attributes.clear();
+    this.internal.clear();
+    this.#onInvalidated(this);
+  }
+
+  setInvalidateWhenReady(flag: boolean): void {
+    this.#checkValid();
+    this.#invalidateWhenReady = flag;
+    if (flag) this.checkReady();
+  }
+
+  getInvalidateWhenReady(): boolean {
+    return this.#invalidateWhenReady;
+  }
+
+  /** JSR 289 §6.1.2.2.2: no SIP session left, none of them busy, no persistent timer. */
+  isReadyToInvalidate(): boolean {
+    if (!this.#valid) return false;
+    for (const s of this.#sessions.values()) if (!s.isReadyToInvalidate()) return false;
+    for (const t of this.#timers) if (t.persistent) return false;
+    return true;
+  }
+
+  encodeURI(uri: Uri): void {
+    if (uri instanceof SipUri) uri.params.set(APP_SESSION_URI_PARAM, this.#id);
+  }
+
+  encodeURL(url: string): string {
+    const hash = url.indexOf('#');
+    const base = hash < 0 ? url : url.slice(0, hash);
+    const frag = hash < 0 ? '' : url.slice(hash);
+    return base + (base.includes('?') ? '&' : '?') + APP_SESSION_URL_PARAM + '=' + encodeURIComponent(this.#id) + frag;
+  }
+
+  getCreationTime(): number {
+    return this.#created;
+  }
+
+  getLastAccessedTime(): number {
+    return this.#lastAccessed;
+  }
+
+  // ---- container side ---------------------------------------------------------
+
+  addSession(session: SipSessionImpl): void {
+    this.#sessions.set(session.getId(), session);
+    this.#readyNotified = false;
+  }
+
+  /** A SIP session of this application session was invalidated. */
+  sessionGone(session: SipSessionImpl): void {
+    this.#sessions.delete(session.getId());
+    this.checkReady();
+  }
+
+  addTimer(timer: OwnedTimer): void {
+    this.#checkValid();
+    this.#timers.add(timer);
+    this.#readyNotified = false;
+  }
+
+  timerGone(timer: OwnedTimer): void {
+    this.#timers.delete(timer);
+    this.checkReady();
+  }
+
+  /** Invalidates (or tells the listeners) once nothing keeps the session alive. */
+  checkReady(): void {
+    if (!this.isReadyToInvalidate()) return;
+    if (!this.#readyNotified) {
+      this.#readyNotified = true;
+      this.#events.appSessionReadyToInvalidate(this);
+    }
+    if (this.#invalidateWhenReady && this.isReadyToInvalidate()) this.invalidate();
+  }
+
+  #schedule(): void {
+    clearTimeout(this.#expiryTimer);
+    this.#expiryTimer = undefined;
+    if (!this.#valid) return;
+    const at = this.getExpirationTime();
+    if (at === 0) return;
+    this.#expiryTimer = setTimeout(() => this.#expire(), Math.max(0, at - Date.now()));
+    this.#expiryTimer.unref?.();
+  }
+
+  #expire(): void {
+    if (!this.#valid) return;
+    const at = this.getExpirationTime();
+    if (at === 0) return;
+    if (at > Date.now()) {
+      this.#schedule();
+      return;
+    }
+    void this.queue.run(async () => {
+      if (!this.#valid) return;
+      const before = this.getExpirationTime();
+      await this.#events.appSessionExpired(this);
+      if (!this.#valid) return;
+      const after = this.getExpirationTime();
+      // JSR 289 §6.1.2.2: a listener may extend the session from sessionExpired.
+      if (after === 0 || (after > Date.now() && after !== before)) this.#schedule();
+      else this.invalidate();
+    });
+  }
+
+  #checkValid(): void {
+    if (!this.#valid) throw new IllegalStateError(`application session ${this.#id} of ${this.#name} was invalidated`);
+  }
+}
