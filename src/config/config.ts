@@ -51,6 +51,7 @@ export type SettingType =
   | { readonly kind: 'integer'; readonly min: number; readonly max: number; readonly unit?: 'ms' | 'bytes' }
   | { readonly kind: 'enum'; readonly values: readonly string[] }
   | { readonly kind: 'host' }
+  | { readonly kind: 'addresses' }
   | { readonly kind: 'path' }
   | { readonly kind: 'domains' };
 
@@ -93,7 +94,7 @@ function setting<K extends SettingKey>(
 
 /** Every setting, in the order `--help` and the README list them. */
 export const SETTINGS: readonly SettingSpec[] = [
-  setting('host', 'host', { kind: 'host' }, '0.0.0.0', 'Address the SIP listeners (UDP and TCP) bind.', 'an IP address of this machine, or 0.0.0.0 for all'),
+  setting('host', 'host', { kind: 'addresses' }, '0.0.0.0', 'Addresses the SIP listeners (UDP and TCP) bind, comma-separated (IPv4 and IPv6).', 'IP addresses of this machine separated by commas, e.g. 0.0.0.0,:: for every IPv4 and IPv6 address'),
   setting('sipPort', 'sip-port', PORT, 5060, 'Port of the SIP listeners, UDP and TCP.', 'a free port'),
   setting('httpHost', 'http-host', { kind: 'host' }, '127.0.0.1', 'Address the HTTP/admin listener binds (loopback unless set).', 'an IP address of this machine'),
   setting('httpPort', 'http-port', PORT, 8080, 'Port of the HTTP/admin listener.', 'a free port'),
@@ -135,6 +136,8 @@ export function describeType(type: SettingType): string {
       return `one of ${type.values.join(', ')}`;
     case 'host':
       return 'an IPv4 or IPv6 address or a host name';
+    case 'addresses':
+      return 'IPv4 or IPv6 addresses separated by commas';
     case 'path':
       return 'a non-empty path';
     case 'domains':
@@ -163,6 +166,11 @@ export function readSetting(type: SettingType, raw: unknown): ReadResult {
       if (typeof raw !== 'string') return bad;
       const value = raw.trim().toLowerCase();
       return type.values.includes(value) ? { ok: true, value } : bad;
+    }
+    case 'addresses': {
+      if (typeof raw !== 'string') return bad;
+      const items = raw.split(',').map((item) => item.trim().replace(/^\[(.*)\]$/, '$1'));
+      return items.length > 0 && items.every((item) => isIP(item) !== 0) ? { ok: true, value: items.join(',') } : bad;
     }
     case 'host': {
       if (typeof raw !== 'string') return bad;
@@ -212,7 +220,7 @@ export function crossCheck(config: SipletConfig): string[] {
   return problems;
 }
 
-function addressesOverlap(a: string, b: string): boolean {
+function addressesOverlap(a: string, list: string): boolean {
   const wildcard = (h: string) => h === '0.0.0.0' || h === '::';
-  return a === b || wildcard(a) || wildcard(b);
+  return list.split(',').some((b) => a === b || wildcard(a) || wildcard(b));
 }

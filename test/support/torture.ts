@@ -69,3 +69,26 @@ export function expectedAnswers(c: TortureCase): number[] | 'none' {
   if (c.verdict === 'invalid' && /^400\b/.test(c.expect)) return [400];
   return [200, 404, 405, 481, 501];
 }
+
+/**
+ * The message with `;rport` added to its top Via value (RFC 3581), so that a UDP
+ * answer comes back to the test's own port instead of the fixture's sent-by
+ * port. Handles folded and compact Via lines; leaves everything else as is.
+ */
+export function withRport(data: Buffer): Buffer {
+  const text = data.toString('latin1');
+  const headEnd = text.indexOf('\r\n\r\n');
+  const head = headEnd < 0 ? text : text.slice(0, headEnd);
+  const m = /\r\n(via|v)[ \t]*:/i.exec(head);
+  if (!m) return data;
+  let i = m.index + m[0].length;
+  let quoted = false;
+  for (; i < head.length; i++) {
+    const c = head[i];
+    if (c === '"') quoted = !quoted;
+    if (quoted) continue;
+    if (c === ',') break;
+    if (c === '\r' && head[i + 2] !== ' ' && head[i + 2] !== '\t') break;
+  }
+  return Buffer.from(text.slice(0, i) + ';rport' + text.slice(i), 'latin1');
+}

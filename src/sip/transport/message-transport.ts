@@ -206,9 +206,11 @@ export class MessageTransport {
       this.#stats.responsesOut++;
       return;
     }
+    // RFC 3581 §4: rport answers go to the source port; a Via that could not be parsed
+    // (a 400 to a malformed request) leaves nothing better than the source either.
     const rport = via?.rport;
     const address = via?.received ?? source.remote.address;
-    const port = typeof rport === 'number' ? rport : via?.port ?? 5060;
+    const port = via === undefined ? source.remote.port : typeof rport === 'number' ? rport : via.port ?? 5060;
     if (FORBIDDEN_TARGETS.test(address)) {
       this.#drop('forbidden-target');
       throw new TransportError('unreachable', `refusing to send a response to ${address}`);

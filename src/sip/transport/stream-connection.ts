@@ -107,8 +107,23 @@ export class StreamConnection {
     if (out.pongs > 0) this.#owner.pong(this);
     if (out.error && this.#open) {
       this.#owner.issue(this, out.error.code, out.error.message, out.error.bytes);
-      this.close(out.error.code);
+      this.#closeAfterReplies(out.error.code);
     }
+  }
+
+  /**
+   * After a framing error nothing more is read, but answers to the messages framed
+   * before it (written within this turn of the event loop) still go out: the socket
+   * is ended gracefully, and destroyed if the peer does not close within a second.
+   */
+  #closeAfterReplies(reason: string): void {
+    this.#closeReason ??= reason;
+    this.#socket.pause();
+    this.#socket.removeAllListeners('data');
+    setImmediate(() => {
+      this.#socket.end();
+      setTimeout(() => this.#socket.destroy(), 1000).unref();
+    });
   }
 
   #idle(timeoutMs: number): void {
