@@ -1,3 +1,4 @@
+import { Servlet, type SipClassDecorator, type SipServletOptions } from './decorators.js';
 import type { SipServletRequest, SipServletResponse } from './message.js';
 
 /** What a servlet learns about itself when the container starts it. */
@@ -21,15 +22,20 @@ type Handler<M> = (message: M) => void | Promise<void>;
  * an initial request is answered 500 for known methods, 501 for unknown ones
  * (with Allow); ACK and CANCEL are never answered.
  *
+ * `SipServlet` is also the JSR 289 `@SipServlet` decorator: `@SipServlet({ name })`
+ * on a subclass (or on a plain class with JSR 359 handler decorators) records its
+ * servlet metadata, exactly as `@Servlet(...)` does.
+ *
  * @example
  * import { SipServlet, type SipServletRequest } from 'siplet/sdk';
+ * @SipServlet({ name: 'hello', loadOnStartup: 1 })
  * export class Hello extends SipServlet {
  *   override async doInvite(req: SipServletRequest) {
  *     await req.createResponse(486).send();
  *   }
  * }
  */
-export abstract class SipServlet {
+abstract class SipServletBase {
   #config: SipServletConfig | undefined;
 
   /** Called once before the first message; override to set up (call `super.init(config)`). */
@@ -143,6 +149,14 @@ export abstract class SipServlet {
     }
   }
 }
+
+type SipServletDecoratorFactory = (options?: SipServletOptions) => SipClassDecorator;
+
+/** The servlet base class, callable as the `@SipServlet(options)` decorator. */
+export const SipServlet = new Proxy(SipServletBase, {
+  apply: (_target, _this, args: [SipServletOptions?]) => Servlet(args[0]),
+}) as typeof SipServletBase & SipServletDecoratorFactory;
+export type SipServlet = SipServletBase;
 
 /**
  * Request attribute set when a servlet did not handle a request. The container

@@ -329,7 +329,7 @@ function chooseMainServlet(requested: string | undefined, declared: readonly str
   if (declared.length === 1) return declared[0];
   if (declared.length === 0) {
     errors.push(
-      'The application has no servlet: decorate a SipServlet subclass, or a class with handler decorators, with @Servlet() and export it from the entry module.',
+      'The application has no servlet: decorate a SipServlet subclass, or a class with handler decorators, with @SipServlet() and export it from the entry module.',
     );
     return undefined;
   }
