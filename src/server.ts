@@ -3,55 +3,53 @@
  * wires them together, lower layers reporting upward through the handlers the
  * layer above registers.
  *
- *   UDP/TCP transports ─► TransportLayer ─► MessageTransport (parse, §18)
- *     ─► TransactionLayer (§17) ─► core (stateless checks, answers without apps)
+ *   transports ─► TransportLayer ─► MessageTransport (parse, §18)
+ *     ─► TransactionLayer (§17) ─► SipContainer (router, sessions, servlets)
+ *   express ─► /health (the admin console and converged apps mount here later)
  */
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { SipletConfig } from './config/index.js';
+import { SipContainer, type SipNetwork } from './container/index.js';
 import { HttpServer } from './http/index.js';
-import { answerWithoutApplication } from './sip/core/index.js';
-import { createResponse } from './sip/message/index.js';
-import { TransactionLayer, type ServerTransaction } from './sip/transaction/index.js';
-import { MessageTransport, TcpTransport, TransportLayer, UdpTransport } from './sip/transport/index.js';
+import { DarFile, DefaultApplicationRouter, type ApplicationRouter } from './router/index.js';
+import { TransactionLayer } from './sip/transaction/index.js';
+import {
+  MessageTransport,
+  TcpTransport,
+  TransportLayer,
+  UdpTransport,
+  type Transport,
+} from './sip/transport/index.js';
 import { forLayer, SipletError, type Logger } from './util/index.js';
 
-export interface RunningServer {
-  /** The SIP port every listener is bound to. */
-  readonly sipPort: number;
-  readonly httpPort: number;
-  /** Counters of every layer, as `GET /health` reports them. */
+/** The SIP side of Siplet, built but not yet listening: what tests and embedders drive. */
+export interface SipStack {
+  readonly layer: TransportLayer;
+  readonly messages: MessageTransport;
+  readonly transactions: TransactionLayer;
+  readonly container: SipContainer;
+  readonly router: ApplicationRouter;
   stats(): Record<string, unknown>;
+  listen(): Promise<void>;
   close(): Promise<void>;
 }
 
-export async function startServer(config: SipletConfig, logger: Logger): Promise<RunningServer> {
-  const log = forLayer(logger, 'server');
-  const started = Date.now();
+export interface SipStackOptions {
+  config: SipletConfig;
+  logger: Logger;
+  transports: Transport[];
+  /** Default: the default application router with no rules (load a DAR with `router.reload`). */
+  router?: ApplicationRouter;
+}
 
+/** Wires transports, message transport, transactions and the container, without listening. */
+export function createSipStack(options: SipStackOptions): SipStack {
+  const { config, logger } = options;
+  const started = Date.now();
   const transportLog = forLayer(logger, 'transport');
   const layer = new TransportLayer({ logger: transportLog });
-  for (const address of config.host.split(',')) {
-    layer.add(
-      new UdpTransport({
-        address,
-        port: config.sipPort,
-        maxMessageSize: config.maxMessageSize,
-        recvBufferSize: config.udpBufferSize || undefined,
-        sendBufferSize: config.udpBufferSize || undefined,
-        logger: transportLog,
-      }),
-    );
-    layer.add(
-      new TcpTransport({
-        address,
-        port: config.sipPort,
-        maxConnections: config.tcpMaxConnections,
-        maxMessageSize: config.maxMessageSize,
-        maxBufferedBytes: config.tcpMaxBuffered,
-        idleTimeoutMs: config.tcpIdleTimeout,
-        logger: transportLog,
-      }),
-    );
-  }
+  for (const t of options.transports) layer.add(t);
   const messages = new MessageTransport({
     layer,
     limits: {
@@ -71,65 +69,129 @@ export async function startServer(config: SipletConfig, logger: Logger): Promise
   messages.onRequest((request, source) => transactions.receiveRequest(request, source));
   messages.onResponse((response, source) => transactions.receiveResponse(response, source));
 
-  const coreLog = forLayer(logger, 'core');
-  transactions.onRequest((request, transaction) => {
-    try {
-      answer(request, transaction);
-    } catch (error) {
-      coreLog.error({ err: error, method: request.method }, 'request handling failed');
-      transaction.respond(createResponse(request, 500));
-    }
-  });
+  const network: SipNetwork = {
+    resolve: (uri) =>
+      layer.resolve({ host: uri.host, port: uri.port, transport: uri.transport, secure: uri.secure, maddr: uri.params.get('maddr') ?? undefined }),
+    prepareRequest: (request, destination, branch) => messages.prepareRequest(request, destination, branch),
+    sendRequest: (request, destination) => messages.sendRequest(request, destination),
+    sentBy: (protocol, family) => messages.sentBy(protocol, family),
+  };
+  const router = options.router ?? new DefaultApplicationRouter({ logger: forLayer(logger, 'router') });
+  const container = new SipContainer({ transactions, network, router, logger: forLayer(logger, 'container'), t1: config.t1, t2: config.t2 });
 
-  const stats = (): Record<string, unknown> => ({
-    uptimeSeconds: Math.round((Date.now() - started) / 1000),
-    transport: layer.stats(),
-    messages: messages.stats(),
-    transactions: { live: transactions.size, ...transactions.counters },
-  });
+  return {
+    layer,
+    messages,
+    transactions,
+    container,
+    router,
+    stats: () => ({
+      uptimeSeconds: Math.round((Date.now() - started) / 1000),
+      transport: layer.stats(),
+      messages: messages.stats(),
+      transactions: { live: transactions.size, ...transactions.counters },
+      container: container.stats(),
+    }),
+    listen: () => layer.listen(),
+    async close() {
+      await container.close();
+      transactions.close();
+      await layer.close();
+    },
+  };
+}
 
-  const http = new HttpServer({ host: config.httpHost, port: config.httpPort, logger: forLayer(logger, 'http'), health: stats });
+export interface RunningServer {
+  /** The SIP port every listener is bound to. */
+  readonly sipPort: number;
+  readonly httpPort: number;
+  readonly stack: SipStack;
+  /** Counters of every layer, as `GET /health` reports them. */
+  stats(): Record<string, unknown>;
+  close(): Promise<void>;
+}
 
+/** Starts Siplet as `siplet start` does: listeners, the DAR, every app in the apps folder, HTTP. */
+export async function startServer(config: SipletConfig, logger: Logger): Promise<RunningServer> {
+  const log = forLayer(logger, 'server');
+  const transportLog = forLayer(logger, 'transport');
+  const transports: Transport[] = [];
+  for (const address of config.host.split(',')) {
+    transports.push(
+      new UdpTransport({
+        address,
+        port: config.sipPort,
+        maxMessageSize: config.maxMessageSize,
+        recvBufferSize: config.udpBufferSize || undefined,
+        sendBufferSize: config.udpBufferSize || undefined,
+        logger: transportLog,
+      }),
+      new TcpTransport({
+        address,
+        port: config.sipPort,
+        maxConnections: config.tcpMaxConnections,
+        maxMessageSize: config.maxMessageSize,
+        maxBufferedBytes: config.tcpMaxBuffered,
+        idleTimeoutMs: config.tcpIdleTimeout,
+        logger: transportLog,
+      }),
+    );
+  }
+  const routerLog = forLayer(logger, 'router');
+  const router = new DefaultApplicationRouter({ logger: routerLog });
+  const stack = createSipStack({ config, logger, transports, router });
+  const dar = new DarFile({ path: join(config.appsDir, 'dar.properties'), router, logger: routerLog });
+  await dar.load();
+  dar.watch();
+
+  const http = new HttpServer({ host: config.httpHost, port: config.httpPort, logger: forLayer(logger, 'http'), health: stack.stats });
   try {
-    await layer.listen();
+    await stack.listen();
   } catch (error) {
+    await dar.close();
     throw new SipletError('SIPLET_LISTEN_FAILED', `Cannot listen for SIP on ${config.host} port ${config.sipPort}: ${String((error as Error).message ?? error)}. Set --sip-port / SIPLET_SIP_PORT to a free port or --host to an address of this machine.`, { cause: error });
   }
   try {
     await http.listen();
   } catch (error) {
-    await layer.close();
+    await stack.close();
+    await dar.close();
     throw new SipletError('SIPLET_LISTEN_FAILED', `Cannot listen for HTTP on ${config.httpHost} port ${config.httpPort}: ${String((error as Error).message ?? error)}. Set --http-port / SIPLET_HTTP_PORT to a free port.`, { cause: error });
   }
-  log.info({ host: config.host, sipPort: config.sipPort, transports: layer.transports.map((t) => `${t.protocol}:${t.local.address}:${t.local.port}`) }, 'SIP listening');
+  log.info({ host: config.host, sipPort: config.sipPort, transports: stack.layer.transports.map((t) => `${t.protocol}:${t.local.address}:${t.local.port}`) }, 'SIP listening');
+  await deployAppsFolder(stack.container, config.appsDir, log);
 
   return {
-    sipPort: layer.transports[0]?.local.port ?? config.sipPort,
+    sipPort: stack.layer.transports[0]?.local.port ?? config.sipPort,
     httpPort: http.port,
-    stats,
+    stack,
+    stats: stack.stats,
     async close() {
-      transactions.close();
+      await dar.close();
       await http.close();
-      await layer.close();
+      await stack.close();
       log.info('server closed');
     },
   };
 }
 
-/**
- * The transaction user of a server without applications: a CANCEL that found
- * its INVITE is answered 200 and the INVITE 487 if it is still pending
- * (RFC 3261 §9.2); everything else gets the core's UAS answer.
- */
-function answer(request: import('./sip/message/index.js').SipRequest, transaction: ServerTransaction): void {
-  if (request.method === 'CANCEL' && transaction.kind === 'server-non-invite' && transaction.cancelled !== undefined) {
-    const invite = transaction.cancelled;
-    transaction.respond(createResponse(request, 200));
-    if (invite.lastResponse === undefined || invite.lastResponse.status < 200) {
-      invite.respond(createResponse(invite.request, 487, { toTag: invite.lastResponse?.to.tag ?? 'cancelled' }));
-    }
+/** Deploys every app folder found in the apps folder; one that fails is logged and skipped. */
+async function deployAppsFolder(container: SipContainer, appsDir: string, log: Logger): Promise<void> {
+  const entries = await readdir(appsDir).catch(() => undefined);
+  if (entries === undefined) {
+    log.info({ appsDir }, 'no apps folder: starting without applications');
     return;
   }
-  const response = answerWithoutApplication(request);
-  if (response !== undefined) transaction.respond(response);
+  for (const name of entries.sort()) {
+    const folder = join(appsDir, name);
+    if (!(await stat(folder).catch(() => undefined))?.isDirectory()) continue;
+    try {
+      const app = await container.deployFolder(folder);
+      log.info({ app: app.name, folder }, 'loaded application');
+    } catch (error) {
+      log.error({ err: error, folder }, error instanceof Error ? error.message : 'application failed to deploy');
+    }
+  }
+  const apps = container.applications().map((a) => a.name);
+  log.info({ apps }, apps.length === 0 ? 'no applications deployed' : `${apps.length} application(s) deployed`);
 }

@@ -22,6 +22,13 @@ export const ERROR_CATALOG = {
   SIPLET_LISTEN_FAILED: {
     message: 'A listener could not bind its address. Free the port or choose another with --sip-port / --http-port.',
   },
+  SIPLET_DEPLOY_FAILED: {
+    message: 'An application could not be deployed or undeployed. The message names the folder or archive and what to fix; the running version is untouched.',
+  },
+  SIPLET_NOT_AVAILABLE: {
+    message: 'This feature is not available in this version of Siplet.',
+    sipStatus: 501,
+  },
   SIPLET_INTERNAL: {
     message: 'An unexpected error inside Siplet. Report it with the log lines around it.',
     sipStatus: 500,

@@ -143,6 +143,28 @@ export async function loadAppFolder(folderPath: string, options: LoadAppFolderOp
 
 type Fail = (summary: string, problems?: readonly string[], cause?: unknown) => LoadAppFolderResult;
 
+/**
+ * Loads an application from module exports already in memory (an app's classes
+ * imported by a test, or by an embedding program) instead of a folder: the same
+ * model, DI container and servlet life cycle as `loadAppFolder`.
+ *
+ * @example
+ * const result = await loadAppModule({ MyServlet, MyApp }, { label: 'my-app test', config: { blocked: [] } }, options);
+ */
+export async function loadAppModule(
+  moduleExports: Record<string, unknown>,
+  source: { label: string; descriptor?: Partial<DescriptorShape>; config?: Record<string, unknown> },
+  options: LoadAppFolderOptions,
+): Promise<LoadAppFolderResult> {
+  const fail: Fail = (summary, problems = [], cause) => {
+    const message = `Cannot deploy ${source.label}: ${summary}${problems.map((p) => `\n  - ${p}`).join('')}`;
+    return { ok: false, failure: { folder: source.label, message, problems: problems.length > 0 ? problems : [summary], cause } };
+  };
+  const built = buildApplicationModel(moduleExports, source.descriptor);
+  if (!built.ok) return fail('its application model is invalid (fix the decorators or the descriptor):', built.errors);
+  return instantiate(source.label, built.model, source.config ?? {}, options, fail);
+}
+
 async function instantiate(
   folder: string,
   model: ApplicationModel,

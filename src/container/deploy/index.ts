@@ -8,6 +8,7 @@
  */
 export {
   loadAppFolder,
+  loadAppModule,
   type AppLoadFailure,
   type AppServices,
   type LoadAppFolderOptions,

@@ -15,7 +15,8 @@ import { ServletMessage } from './servlet-message.js';
 
 export interface IncomingRequestInit {
   request: SipRequest;
-  session: SipSessionImpl;
+  /** Undefined only while the application key is computed (JSR 289 §15.11.2); `attach` sets it. */
+  session: SipSessionImpl | undefined;
   source: MessageSource;
   runtime: MessageRuntime;
   initial: boolean;
@@ -59,6 +60,11 @@ export class IncomingRequest extends ServletMessage implements SipServletRequest
 
   getMethod(): string {
     return this.message.method;
+  }
+
+  /** Gives the request the session created for it after the application key was computed. */
+  attach(session: SipSessionImpl): void {
+    this.rebind(session);
   }
 
   getRequestURI(): Uri {

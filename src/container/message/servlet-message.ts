@@ -22,13 +22,13 @@ const TEXT_TYPE = /^(text\/|application\/(sdp|json|xml|[\w.+-]*\+(xml|json))|mes
 export abstract class ServletMessage implements SipServletMessage {
   /** The message as the SIP stack sees it. */
   readonly message: SipMessageValue;
-  #session: SipSessionImpl;
+  #session: SipSessionImpl | undefined;
   #committed = false;
   #attributes: Map<string, unknown> | undefined;
   /** Where an incoming message came from, or where an outgoing one went. */
   source: MessageSource | undefined;
 
-  protected constructor(message: SipMessageValue, session: SipSessionImpl, source?: MessageSource) {
+  protected constructor(message: SipMessageValue, session: SipSessionImpl | undefined, source?: MessageSource) {
     this.message = message;
     this.#session = session;
     this.source = source;
@@ -155,16 +155,19 @@ export abstract class ServletMessage implements SipServletMessage {
   // ---- sessions, state, transport ---------------------------------------------
 
   getSession(): SipSessionImpl {
+    if (this.#session === undefined) {
+      throw new IllegalStateError('the request has no session yet: a @SipApplicationKey method may only read the request');
+    }
     return this.#session;
   }
 
-  /** Moves the message to another session (derived sessions of forked responses). */
+  /** Moves the message to another session (derived sessions of forked responses), or gives it its first one. */
   protected rebind(session: SipSessionImpl): void {
     this.#session = session;
   }
 
   getApplicationSession(): ApplicationSessionImpl {
-    return this.#session.getApplicationSession();
+    return this.getSession().getApplicationSession();
   }
 
   isCommitted(): boolean {

@@ -67,6 +67,12 @@ export class SessionManager {
     if (d !== undefined) this.#byDialog.set(d.key, session);
   }
 
+  /** Drops the session's dialog from the index (its early dialog ended). */
+  unbindDialog(session: SipSessionImpl): void {
+    const d = session.dialog;
+    if (d !== undefined && this.#byDialog.get(d.key) === session) this.#byDialog.delete(d.key);
+  }
+
   findByDialog(callId: string, localTag: string, remoteTag: string): SipSessionImpl | undefined {
     return this.#byDialog.get(dialogKey(callId, localTag, remoteTag));
   }
@@ -74,8 +80,7 @@ export class SessionManager {
   /** Drops a SIP session from the indexes (called when it is invalidated). */
   forget(session: SipSessionImpl): void {
     this.#sipSessions--;
-    const d = session.dialog;
-    if (d !== undefined && this.#byDialog.get(d.key) === session) this.#byDialog.delete(d.key);
+    this.unbindDialog(session);
   }
 
   counts(): SessionCounts {

@@ -46,64 +46,71 @@ export class NameAddress {
 }
 
 /**
- * Parses one name-addr / addr-spec with parameters. Returns `undefined` when
- * malformed (unbalanced quote, unquoted non-token display name, `?` or `,` in a
- * bare addr-spec, bad URI, bad parameter).
+ * Parses one name-addr / addr-spec with parameters, or the range
+ * `text[start, end)` of a longer text as if it had been sliced out. Returns
+ * `undefined` when malformed (unbalanced quote, unquoted non-token display
+ * name, `?` or `,` in a bare addr-spec, bad URI, bad parameter).
  */
-export function parseNameAddress(text: string, allowWildcard = false): NameAddress | undefined {
+export function parseNameAddress(text: string, allowWildcard = false, start = 0, end = text.length): NameAddress | undefined {
   const s = text;
-  let i = skipWs(s, 0);
-  if (i >= s.length) return undefined;
+  let i = skipWs(s, start, end);
+  if (i >= end) return undefined;
   if (allowWildcard && s.charCodeAt(i) === 42) {
     const params = new Parameters();
-    if (parseParams(s, i + 1, params) !== s.length) return undefined;
+    if (parseParams(s, i + 1, params, end) !== end) return undefined;
     return new NameAddress(new AbsoluteUri('*', '*'), { wildcard: true, params });
   }
   let displayName: string | undefined;
-  let uriText: string;
+  let uriStart: number;
+  let uriEnd: number;
   const c = s.charCodeAt(i);
-  const lt = s.indexOf('<', i);
   if (c === 34) {
-    const end = scanQuoted(s, i);
-    if (end < 0) return undefined;
-    displayName = unquote(s.slice(i, end));
-    i = skipWs(s, end);
-    if (s.charCodeAt(i) !== 60) return undefined;
-  } else if (lt >= 0 && c !== 60) {
-    // display-name = *(token LWS): every word must be a token (RFC 3261 §25.1)
-    let j = i;
-    while (j < lt) {
-      const e = scanToken(s, j);
-      if (e === j) return undefined;
-      j = skipWs(s, e);
+    const close = scanQuoted(s, i, end);
+    if (close < 0) return undefined;
+    displayName = unquote(s.slice(i, close));
+    i = skipWs(s, close, end);
+    if (i >= end || s.charCodeAt(i) !== 60) return undefined;
+  } else if (c !== 60) {
+    // native searches may look past `end` (a range of a longer text): a hit there counts as none
+    const lt = s.indexOf('<', i + 1);
+    if (lt >= 0 && lt < end) {
+      // display-name = *(token LWS): every word must be a token (RFC 3261 §25.1)
+      let j = i;
+      while (j < lt) {
+        const e = scanToken(s, j, end);
+        if (e === j) return undefined;
+        j = skipWs(s, e, end);
+      }
+      displayName = s.slice(i, lt).trim();
+      i = lt;
     }
-    displayName = s.slice(i, lt).trim();
-    i = lt;
   }
-  if (s.charCodeAt(i) === 60) {
-    const gt = s.indexOf('>', i);
-    if (gt < 0) return undefined;
-    uriText = s.slice(i + 1, gt);
+  if (i < end && s.charCodeAt(i) === 60) {
+    const gt = s.indexOf('>', i + 1);
+    if (gt < 0 || gt >= end) return undefined;
+    uriStart = i + 1;
+    uriEnd = gt;
     i = gt + 1;
   } else {
     // addr-spec: the URI ends at the first ';' (later ones are header params),
     // and may carry neither '?' nor ',' (RFC 3261 §20).
     let j = i;
-    while (j < s.length) {
+    while (j < end) {
       const ch = s.charCodeAt(j);
       if (ch === 59 || ch === 32 || ch === 9) break;
       if (ch === 63 || ch === 44) return undefined;
       j++;
     }
-    uriText = s.slice(i, j);
+    uriStart = i;
+    uriEnd = j;
     i = j;
   }
-  const uri = parseUri(uriText);
+  const uri = parseUri(s, uriStart, uriEnd);
   if (uri === undefined) return undefined;
   const params = new Parameters();
-  const stop = parseParams(s, i, params);
-  if (stop !== s.length) {
-    if (stop < 0 || skipWs(s, stop) !== s.length) return undefined;
+  const stop = parseParams(s, i, params, end);
+  if (stop !== end) {
+    if (stop < 0 || skipWs(s, stop, end) !== end) return undefined;
   }
   const na = new NameAddress(uri, { params });
   if (displayName !== undefined) na.displayName = displayName;

@@ -1,7 +1,24 @@
-import { SINGLE_HEADERS, headerKey } from './header-names.js';
+import { isAscii } from 'node:buffer';
+import {
+  COMMON_KEYS,
+  COMMON_NAMES,
+  COMMON_SLOTS,
+  SLOT_CALL_ID,
+  SLOT_CONTENT_LENGTH,
+  SLOT_CSEQ,
+  SLOT_FROM,
+  SLOT_KEYS,
+  SLOT_MAX_FORWARDS,
+  SLOT_TO,
+  SLOT_VIA,
+  SINGLE_HEADERS,
+  commonHeader,
+  headerKey,
+  headerSlot,
+} from './header-names.js';
 import { DEFAULT_LIMITS, type MessageLimits } from './limits.js';
-import { parseNameAddress } from './name-address.js';
-import { isToken, splitCommas } from './scanner.js';
+import { parseNameAddress, type NameAddress } from './name-address.js';
+import { isKnownMethod, isToken, methodName, splitCommas } from './scanner.js';
 import { SipMessage, parseCSeq } from './sip-message.js';
 import { SipRequest } from './sip-request.js';
 import { SipResponse } from './sip-response.js';
@@ -36,7 +53,11 @@ export interface ParseOptions {
 }
 
 const VERSION_RE = /^SIP\/(\d+)\.(\d+)$/i;
+/** What VERSION_RE captures from "SIP/2.0", so the common case needs no regex. */
+const SIP_2_0: readonly string[] = ['SIP/2.0', '2', '0'];
 const MAX_CSEQ_OR_EXPIRES = 0xffffffff;
+/** Larger buffers (a stream transport's backlog) are not decoded whole. */
+const ASCII_FAST_PATH_MAX = 16384;
 
 /**
  * Parses one SIP message from `data` (RFC 3261 §7, §18.3, §25). Never throws:
@@ -55,11 +76,15 @@ export function parseMessage(data: Buffer, options: ParseOptions = {}): ParseRes
   while (start < data.length && (data[start] === 13 || data[start] === 10)) start++;
   if (start === data.length) return stream ? { ok: 'partial' } : { ok: false, reason: 'empty datagram', consumed: data.length };
 
-  let headEnd = data.indexOf('\r\n\r\n', start, 'latin1');
+  // Nearly every message is ASCII: then one latin1 decode of the whole buffer gives a text whose
+  // character offsets are byte offsets, searched and scanned without further copies. Otherwise
+  // (or for a large stream buffer) the head alone is decoded as UTF-8.
+  const text = data.length <= ASCII_FAST_PATH_MAX && isAscii(data) ? data.toString('latin1') : undefined;
+  let headEnd = text !== undefined ? text.indexOf('\r\n\r\n', start) : data.indexOf('\r\n\r\n', start, 'latin1');
   let bodyStart: number;
   if (headEnd >= 0) bodyStart = headEnd + 4;
   else {
-    const lf = data.indexOf('\n\n', start, 'latin1');
+    const lf = text !== undefined ? text.indexOf('\n\n', start) : data.indexOf('\n\n', start, 'latin1');
     if (lf >= 0) {
       headEnd = lf;
       bodyStart = lf + 2;
@@ -76,11 +101,16 @@ export function parseMessage(data: Buffer, options: ParseOptions = {}): ParseRes
     return { ok: false, status: 513, reason: `header section larger than ${limits.maxMessageSize} bytes`, consumed: data.length };
   }
 
-  const head = data.toString('utf8', start, headEnd);
+  // The head is head[hs, he).
+  const head = text !== undefined ? text : data.toString('utf8', start, headEnd);
+  const hs = text !== undefined ? start : 0;
+  const he = text !== undefined ? headEnd : head.length;
   // ---- start line
-  let lineEnd = head.indexOf('\n');
-  if (lineEnd < 0) lineEnd = head.length;
-  const startLine = head.slice(0, head.charCodeAt(lineEnd - 1) === 13 ? lineEnd - 1 : lineEnd).replace(/[ \t]+$/, '');
+  let lineEnd = head.indexOf('\n', hs);
+  if (lineEnd < 0 || lineEnd > he) lineEnd = he;
+  let startEnd = head.charCodeAt(lineEnd - 1) === 13 ? lineEnd - 1 : lineEnd;
+  while (startEnd > hs && (head.charCodeAt(startEnd - 1) === 32 || head.charCodeAt(startEnd - 1) === 9)) startEnd--;
+  const startLine = head.slice(hs, startEnd);
   let message: SipMessageValue;
   let versionError: string | undefined;
   let lineError: string | undefined;
@@ -89,66 +119,123 @@ export function parseMessage(data: Buffer, options: ParseOptions = {}): ParseRes
   const values: string[] = [];
   if (startLine.startsWith('SIP/')) {
     const sp1 = startLine.indexOf(' ');
-    const code = sp1 < 0 ? '' : startLine.slice(sp1 + 1, sp1 + 4);
     const after = startLine.charCodeAt(sp1 + 4);
-    if (sp1 < 0 || !/^[1-6]\d\d$/.test(code) || !(Number.isNaN(after) || after === 32)) {
+    if (sp1 < 0 || !isStatusCode(startLine, sp1 + 1) || !(Number.isNaN(after) || after === 32)) {
       return { ok: false, reason: 'malformed status line', consumed: data.length };
     }
-    if (!VERSION_RE.test(startLine.slice(0, sp1)) || startLine.slice(4, sp1) !== '2.0') {
+    // Inside this branch the text starts with "SIP/", so VERSION_RE plus "2.0" after it means exactly this.
+    if (sp1 !== 7 || !startLine.startsWith('SIP/2.0')) {
       return { ok: false, reason: 'unsupported SIP version in response', consumed: data.length };
     }
-    message = new SipResponse(Number(code), startLine.slice(sp1 + 5), names, keys, values);
+    const code = startLine.charCodeAt(sp1 + 1) * 100 + startLine.charCodeAt(sp1 + 2) * 10 + startLine.charCodeAt(sp1 + 3) - 5328;
+    message = new SipResponse(code, startLine.slice(sp1 + 5), names, keys, values);
   } else {
     // A bad request line still gets its headers read, so that the 400 can be routed back.
     const sp1 = startLine.indexOf(' ');
     const sp2 = startLine.lastIndexOf(' ');
-    const method = sp1 > 0 ? startLine.slice(0, sp1) : startLine;
+    const method = sp1 > 0 ? methodName(startLine, 0, sp1) : startLine;
     const version = sp2 > sp1 ? startLine.slice(sp2 + 1) : '';
     const uri = sp2 > sp1 ? startLine.slice(sp1 + 1, sp2).trim() : '';
-    const vm = VERSION_RE.exec(version);
+    const vm = version === 'SIP/2.0' ? SIP_2_0 : VERSION_RE.exec(version);
     if (sp1 <= 0 || sp2 === sp1) lineError = 'malformed request line';
-    else if (!isToken(method)) lineError = 'method is not a token';
+    else if (!isKnownMethod(method) && !isToken(method)) lineError = 'method is not a token';
     else if (!vm) lineError = 'malformed SIP-Version in request line';
-    else if (uri.length === 0 || /\s/.test(uri)) lineError = 'white space inside the Request-URI';
+    else if (uri.length === 0 || hasWhitespace(uri)) lineError = 'white space inside the Request-URI';
     else if (Number(vm[1]) !== 2 || Number(vm[2]) !== 0) versionError = `SIP version ${version.slice(4)} is not supported; use SIP/2.0`;
     message = new SipRequest(method, uri, names, keys, values);
   }
 
   // ---- headers (RFC 3261 §7.3; folded lines are joined with one SP)
+  // Where each value sits in `head` (-1 when it is not a plain slice of it), so that the
+  // mandatory headers are parsed in place; and the lines of the headers checkMandatory needs.
+  const offsets: number[] = [];
+  const first = [-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1];
+  const seen = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+  const vias: number[] = [];
   let pos = lineEnd + 1;
   let error: string | undefined;
-  while (pos < head.length) {
+  const headLength = head.length;
+  let nextColon = -1;
+  while (pos < he) {
     let nl = head.indexOf('\n', pos);
-    if (nl < 0) nl = head.length;
-    let line = head.slice(pos, head.charCodeAt(nl - 1) === 13 ? nl - 1 : nl);
+    if (nl < 0 || nl > he) nl = he;
+    // The line is s[a, b): the head itself or, for a folded header, the joined text.
+    let s = head;
+    let a = pos;
+    let b = head.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
     pos = nl + 1;
     // folding: continuation lines start with SP or HTAB
-    while (pos < head.length && (head.charCodeAt(pos) === 32 || head.charCodeAt(pos) === 9)) {
-      let next = head.indexOf('\n', pos);
-      if (next < 0) next = head.length;
-      line += ' ' + head.slice(pos, head.charCodeAt(next - 1) === 13 ? next - 1 : next).trim();
-      pos = next + 1;
+    if (pos < he && (head.charCodeAt(pos) === 32 || head.charCodeAt(pos) === 9)) {
+      let line = head.slice(a, b);
+      while (pos < he && (head.charCodeAt(pos) === 32 || head.charCodeAt(pos) === 9)) {
+        let next = head.indexOf('\n', pos);
+        if (next < 0 || next > he) next = he;
+        line += ' ' + head.slice(pos, head.charCodeAt(next - 1) === 13 ? next - 1 : next).trim();
+        pos = next + 1;
+      }
+      s = line;
+      a = 0;
+      b = line.length;
     }
-    if (line.length === 0) continue;
-    if (line.length > limits.maxHeaderLineLength) {
+    if (b === a) continue;
+    if (b - a > limits.maxHeaderLineLength) {
       error ??= `a header line is longer than ${limits.maxHeaderLineLength} characters`;
       continue;
     }
-    const colon = line.indexOf(':');
-    if (colon <= 0) {
-      error ??= `header line without a colon: ${JSON.stringify(line.slice(0, 40))}`;
+    // The first colon of the line. In the head it is found with one native search whose result
+    // serves the following lines too until passed, so the scans stay linear in the head's length.
+    let colon: number;
+    if (s === head) {
+      if (nextColon < a) {
+        nextColon = head.indexOf(':', a);
+        if (nextColon < 0) nextColon = headLength;
+      }
+      colon = nextColon < b ? nextColon : -1;
+    } else colon = s.indexOf(':', a);
+    if (colon <= a) {
+      error ??= `header line without a colon: ${JSON.stringify(s.slice(a, Math.min(a + 40, b)))}`;
       continue;
     }
     let nameEnd = colon;
-    while (nameEnd > 0 && (line.charCodeAt(nameEnd - 1) === 32 || line.charCodeAt(nameEnd - 1) === 9)) nameEnd--;
-    const name = line.slice(0, nameEnd);
-    if (!isToken(name)) {
-      error ??= `header name ${JSON.stringify(name)} is not a token`;
-      continue;
+    while (nameEnd > a && (s.charCodeAt(nameEnd - 1) === 32 || s.charCodeAt(nameEnd - 1) === 9)) nameEnd--;
+    // A common spelling is a token by construction; any other name is checked.
+    const common = commonHeader(s, a, nameEnd);
+    let slot: number;
+    if (common >= 0) {
+      names.push(COMMON_NAMES[common] as string);
+      keys.push(COMMON_KEYS[common] as string);
+      slot = COMMON_SLOTS[common] as number;
+    } else {
+      const name = s.slice(a, nameEnd);
+      if (!isToken(name)) {
+        error ??= `header name ${JSON.stringify(name)} is not a token`;
+        continue;
+      }
+      const key = headerKey(name);
+      names.push(name);
+      keys.push(key);
+      slot = headerSlot(key);
     }
-    names.push(name);
-    keys.push(headerKey(name));
-    values.push(line.slice(colon + 1).trim());
+    // the value, trimmed as String.prototype.trim does; sliced once when its edges are plain ASCII
+    let i = colon + 1;
+    let j = b;
+    while (i < j && (s.charCodeAt(i) === 32 || s.charCodeAt(i) === 9)) i++;
+    while (j > i && (s.charCodeAt(j - 1) === 32 || s.charCodeAt(j - 1) === 9)) j--;
+    const c0 = s.charCodeAt(i);
+    const c1 = s.charCodeAt(j - 1);
+    if (i < j && c0 > 32 && c0 < 127 && c1 > 32 && c1 < 127) {
+      values.push(s.slice(i, j));
+      offsets.push(s === head ? i : -1);
+    } else {
+      values.push(s.slice(colon + 1, b).trim());
+      offsets.push(-1);
+    }
+    if (slot !== 0) {
+      const line = keys.length - 1;
+      if (slot === SLOT_VIA) vias.push(line);
+      if (seen[slot] === 0) first[slot] = line;
+      seen[slot]++;
+    }
   }
   if (names.length > limits.maxHeaders) {
     error ??= `more than ${limits.maxHeaders} header lines`;
@@ -158,21 +245,21 @@ export function parseMessage(data: Buffer, options: ParseOptions = {}): ParseRes
   const available = data.length - bodyStart;
   let bodyLength = available;
   let consumed = data.length;
-  let clText: string | undefined;
-  for (let i = 0; i < keys.length; i++) {
-    if (keys[i] !== 'content-length') continue;
-    const v = values[i] as string;
-    if (clText !== undefined && v !== clText) {
-      error ??= 'several different Content-Length values';
-      break;
+  const clFirst = first[SLOT_CONTENT_LENGTH];
+  const clText = clFirst < 0 ? undefined : values[clFirst];
+  if (clText !== undefined && seen[SLOT_CONTENT_LENGTH] > 1) {
+    for (let k = clFirst + 1; k < keys.length; k++) {
+      if (keys[k] === 'content-length' && values[k] !== clText) {
+        error ??= 'several different Content-Length values';
+        break;
+      }
     }
-    clText = v;
   }
   if (clText !== undefined) {
-    if (!/^\d{1,10}$/.test(clText)) {
+    const cl = digitsValue(clText);
+    if (cl < 0) {
       return fail(message, 400, `Content-Length ${JSON.stringify(clText)} is not a non-negative integer`, data.length);
     }
-    const cl = Number(clText);
     if (cl > limits.maxMessageSize) {
       return fail(message, 413, `Content-Length ${cl} exceeds the ${limits.maxMessageSize}-byte limit`, data.length);
     }
@@ -195,7 +282,7 @@ export function parseMessage(data: Buffer, options: ParseOptions = {}): ParseRes
 
   if (versionError !== undefined) return { ok: false, status: 505, reason: versionError, consumed, message };
   if (lineError !== undefined) return { ok: false, status: 400, reason: lineError, consumed, message };
-  if (error === undefined) error = checkMandatory(message, limits);
+  if (error === undefined) error = checkMandatory(message, { head, values, offsets, first, seen, vias }, limits);
   if (error !== undefined) {
     return message.isRequest
       ? { ok: false, status: 400, reason: error, consumed, message }
@@ -210,47 +297,100 @@ function fail(message: SipMessageValue, status: number, reason: string, consumed
   return { ok: false, status, reason, consumed, message };
 }
 
+/** The slots of the headers that may appear once, in the order they are checked. */
+const SINGLE_SLOTS = [...SINGLE_HEADERS].map(headerSlot);
+
+/** What the header loop learnt, for checkMandatory. */
+interface HeaderIndex {
+  /** The text the values were sliced from. */
+  head: string;
+  values: string[];
+  /** Where each value starts in `head`, or -1 when it is not a plain slice of it. */
+  offsets: number[];
+  /** Per slot (header-names.ts): the first line and the number of lines. */
+  first: number[];
+  seen: number[];
+  /** The Via lines. */
+  vias: number[];
+}
+
 /**
  * The checks without which no layer can work with the message: the mandatory
  * headers exist once, parse, and agree with the start line (RFC 3261 §8.1.1, §8.2.2).
+ * Values are parsed in place in the head when they are plain slices of it.
  */
-function checkMandatory(m: SipMessageValue, limits: MessageLimits): string | undefined {
-  for (const key of SINGLE_HEADERS) {
-    if (m.count(key) > 1) return `more than one ${key} header`;
+function checkMandatory(m: SipMessageValue, h: HeaderIndex, limits: MessageLimits): string | undefined {
+  const { head, values, offsets, first, seen } = h;
+  for (const slot of SINGLE_SLOTS) {
+    if (seen[slot] > 1) return `more than one ${SLOT_KEYS[slot]} header`;
   }
-  const viaTexts = m.getAll('via');
-  if (viaTexts.length === 0) return 'missing Via';
-  if (viaTexts.length > limits.maxVia) return `more than ${limits.maxVia} Via values`;
+  // as getAll('via'): a line holding a comma list contributes its non-empty elements
+  let viaCount = 0;
+  let lists = false;
+  for (const line of h.vias) {
+    const v = values[line];
+    if (v.indexOf(',') < 0) viaCount++;
+    else {
+      lists = true;
+      for (const part of splitCommas(v)) if (part.length > 0) viaCount++;
+    }
+  }
+  if (viaCount === 0) return 'missing Via';
+  if (viaCount > limits.maxVia) return `more than ${limits.maxVia} Via values`;
   const via: Via[] = [];
-  for (const v of viaTexts) {
-    const parsed = parseVia(v);
-    if (parsed === undefined) return `malformed Via ${JSON.stringify(v)}`;
-    via.push(parsed);
+  for (const line of h.vias) {
+    const v = values[line];
+    if (!lists || v.indexOf(',') < 0) {
+      const at = offsets[line];
+      const parsed = at >= 0 ? parseVia(head, at, at + v.length) : parseVia(v);
+      if (parsed === undefined) return `malformed Via ${JSON.stringify(v)}`;
+      via.push(parsed);
+    } else {
+      for (const part of splitCommas(v)) {
+        if (part.length === 0) continue;
+        const parsed = parseVia(part);
+        if (parsed === undefined) return `malformed Via ${JSON.stringify(part)}`;
+        via.push(parsed);
+      }
+    }
   }
-  const fromText = m.get('from');
-  if (fromText === undefined) return 'missing From';
-  const from = parseNameAddress(fromText);
-  if (from === undefined) return `malformed From ${JSON.stringify(fromText)}`;
-  const toText = m.get('to');
-  if (toText === undefined) return 'missing To';
-  const to = parseNameAddress(toText);
-  if (to === undefined) return `malformed To ${JSON.stringify(toText)}`;
-  const callId = m.get('call-id');
-  if (callId === undefined || callId.length === 0) return 'missing Call-ID';
-  const cseqText = m.get('cseq');
-  if (cseqText === undefined) return 'missing CSeq';
-  const cseq = parseCSeq(cseqText);
+  const fromLine = first[SLOT_FROM];
+  if (fromLine < 0) return 'missing From';
+  const from = parseAddressAt(h, fromLine);
+  if (from === undefined) return `malformed From ${JSON.stringify(values[fromLine])}`;
+  const toLine = first[SLOT_TO];
+  if (toLine < 0) return 'missing To';
+  const to = parseAddressAt(h, toLine);
+  if (to === undefined) return `malformed To ${JSON.stringify(values[toLine])}`;
+  const callIdLine = first[SLOT_CALL_ID];
+  const callId = callIdLine < 0 ? '' : values[callIdLine];
+  if (callId.length === 0) return 'missing Call-ID';
+  const cseqLine = first[SLOT_CSEQ];
+  if (cseqLine < 0) return 'missing CSeq';
+  const cseqText = values[cseqLine];
+  const cseqAt = offsets[cseqLine];
+  const cseq = cseqAt >= 0 ? parseCSeq(head, cseqAt, cseqAt + cseqText.length) : parseCSeq(cseqText);
   if (cseq === undefined) return `malformed CSeq ${JSON.stringify(cseqText)}`;
   if (m.isRequest) {
     if (cseq.method !== m.method) return `CSeq method ${cseq.method} does not match the request method ${m.method}`;
-    const mf = m.get('max-forwards');
-    if (mf !== undefined && (!/^\d{1,10}$/.test(mf) || Number(mf) > 255)) return `malformed Max-Forwards ${JSON.stringify(mf)}`;
+    const mfLine = first[SLOT_MAX_FORWARDS];
+    if (mfLine >= 0) {
+      const mf = values[mfLine];
+      const hops = digitsValue(mf);
+      if (hops < 0 || hops > 255) return `malformed Max-Forwards ${JSON.stringify(mf)}`;
+    }
     const uri = parseUri(m.uriText);
     if (uri === undefined) return `malformed Request-URI ${JSON.stringify(m.uriText)}`;
     m.uri = uri;
   }
-  SipMessage.prime(m, via, from, to, cseq);
+  SipMessage.prime(m, via, from, to, cseq, callId);
   return undefined;
+}
+
+function parseAddressAt(h: HeaderIndex, line: number): NameAddress | undefined {
+  const v = h.values[line];
+  const at = h.offsets[line];
+  return at >= 0 ? parseNameAddress(h.head, false, at, at + v.length) : parseNameAddress(v);
 }
 
 /**
@@ -268,7 +408,8 @@ export function validateHeaders(m: SipMessageValue): string | undefined {
     if (splitCommas(line).some((p) => p.length === 0)) return 'empty value in a Contact list';
   }
   const expires = m.get('expires');
-  if (expires !== undefined && (!/^\d{1,10}$/.test(expires) || Number(expires) > MAX_CSEQ_OR_EXPIRES)) {
+  const seconds = expires === undefined ? 0 : digitsValue(expires);
+  if (seconds < 0 || seconds > MAX_CSEQ_OR_EXPIRES) {
     return `malformed Expires ${JSON.stringify(expires)}`;
   }
   return undefined;
@@ -279,3 +420,38 @@ function headerLines(m: SipMessageValue, key: string): string[] {
   for (const [name, value] of m.headers()) if (headerKey(name) === key) out.push(value);
   return out;
 }
+
+/**
+ * The value of 1*10DIGIT (what the Content-Length, Max-Forwards and Expires
+ * grammars allow here), or -1 when `s` is anything else.
+ */
+function digitsValue(s: string): number {
+  const n = s.length;
+  if (n === 0 || n > 10) return -1;
+  let v = 0;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) return -1;
+    v = v * 10 + (c - 48);
+  }
+  return v;
+}
+
+/** Status-Code = [1-6] DIGIT DIGIT at s[i, i + 3), followed by nothing or more text. */
+function isStatusCode(s: string, i: number): boolean {
+  if (i + 3 > s.length) return false;
+  const a = s.charCodeAt(i);
+  const b = s.charCodeAt(i + 1);
+  const c = s.charCodeAt(i + 2);
+  return a >= 49 && a <= 54 && b >= 48 && b <= 57 && c >= 48 && c <= 57;
+}
+
+/** Whether `s` holds any character the regex class `\s` matches. */
+function hasWhitespace(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c <= 32 || c >= 127) return WHITESPACE_RE.test(s);
+  }
+  return false;
+}
+const WHITESPACE_RE = /\s/;

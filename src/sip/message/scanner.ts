@@ -24,9 +24,15 @@ export function isWhitespace(code: number): boolean {
   return code === 32 || code === 9;
 }
 
+/*
+ * The scanners below take an optional `end`: the parser runs them over a range
+ * of the message text rather than over a sliced copy of each value. Scanning
+ * s[a, b) behaves exactly as scanning s.slice(a, b) would.
+ */
+
 /** Skips SP / HTAB (folded lines were already unfolded by the parser). */
-export function skipWs(s: string, i: number): number {
-  while (i < s.length) {
+export function skipWs(s: string, i: number, end = s.length): number {
+  while (i < end) {
     const c = s.charCodeAt(i);
     if (c !== 32 && c !== 9 && c !== 13 && c !== 10) break;
     i++;
@@ -35,8 +41,12 @@ export function skipWs(s: string, i: number): number {
 }
 
 /** Index just past the token starting at `i` (equal to `i` when there is none). */
-export function scanToken(s: string, i: number): number {
-  while (i < s.length && isTokenChar(s.charCodeAt(i))) i++;
+export function scanToken(s: string, i: number, end = s.length): number {
+  while (i < end) {
+    const c = s.charCodeAt(i);
+    if (c >= 128 || TOKEN[c] !== 1) break;
+    i++;
+  }
   return i;
 }
 
@@ -44,10 +54,10 @@ export function scanToken(s: string, i: number): number {
  * Scans a quoted-string starting at the opening quote (RFC 3261 §25.1).
  * Returns the index just past the closing quote, or -1 when it is unterminated.
  */
-export function scanQuoted(s: string, i: number): number {
-  if (s.charCodeAt(i) !== 34) return -1;
+export function scanQuoted(s: string, i: number, end = s.length): number {
+  if (i >= end || s.charCodeAt(i) !== 34) return -1;
   i++;
-  while (i < s.length) {
+  while (i < end) {
     const c = s.charCodeAt(i);
     if (c === 92) {
       // quoted-pair: "\" followed by any char except CR/LF
@@ -62,6 +72,7 @@ export function scanQuoted(s: string, i: number): number {
 
 /** Removes the quotes and quoted-pair escapes of a quoted-string. */
 export function unquote(q: string): string {
+  if (q.indexOf('\\') < 0) return q.slice(1, q.length - 1);
   let out = '';
   for (let i = 1; i < q.length - 1; i++) {
     const c = q.charCodeAt(i);
@@ -110,11 +121,11 @@ export function splitCommas(value: string): string[] {
 
 /** Case-insensitive ordered parameters (`;name=value`), as URIs and headers carry them. */
 export class Parameters {
-  #names: string[] = [];
-  #values: (string | null)[] = [];
+  /** name, value, name, value … — created on the first `set`, as most URIs carry none. */
+  #list: (string | null)[] | undefined;
 
   get size(): number {
-    return this.#names.length;
+    return this.#list === undefined ? 0 : this.#list.length >> 1;
   }
 
   has(name: string): boolean {
@@ -124,61 +135,131 @@ export class Parameters {
   /** The value, `null` for a parameter without value, `undefined` when absent. */
   get(name: string): string | null | undefined {
     const i = this.#find(name);
-    return i < 0 ? undefined : this.#values[i];
+    return i < 0 ? undefined : (this.#list as (string | null)[])[i + 1];
   }
 
   set(name: string, value: string | null): this {
     const i = this.#find(name);
-    if (i >= 0) this.#values[i] = value;
-    else {
-      this.#names.push(name);
-      this.#values.push(value);
-    }
+    if (i >= 0) (this.#list as (string | null)[])[i + 1] = value;
+    else if (this.#list === undefined) this.#list = [name, value];
+    else this.#list.push(name, value);
     return this;
   }
 
   delete(name: string): boolean {
     const i = this.#find(name);
     if (i < 0) return false;
-    this.#names.splice(i, 1);
-    this.#values.splice(i, 1);
+    (this.#list as (string | null)[]).splice(i, 2);
     return true;
   }
 
   names(): string[] {
-    return this.#names.slice();
+    const out: string[] = [];
+    const list = this.#list;
+    if (list !== undefined) for (let i = 0; i < list.length; i += 2) out.push(list[i] as string);
+    return out;
   }
 
   entries(): [string, string | null][] {
-    return this.#names.map((n, i) => [n, this.#values[i] as string | null]);
+    const out: [string, string | null][] = [];
+    const list = this.#list;
+    if (list !== undefined) for (let i = 0; i < list.length; i += 2) out.push([list[i] as string, list[i + 1] as string | null]);
+    return out;
   }
 
   clone(): Parameters {
     const p = new Parameters();
-    p.#names = this.#names.slice();
-    p.#values = this.#values.slice();
+    if (this.#list !== undefined && this.#list.length > 0) p.#list = this.#list.slice();
     return p;
   }
 
   /** Serialises as `;a=b;c` (with the separator given, `;` by default). */
   toString(separator = ';', first = ';'): string {
+    const list = this.#list;
+    if (list === undefined) return '';
     let out = '';
-    for (let i = 0; i < this.#names.length; i++) {
-      out += (i === 0 ? first : separator) + this.#names[i];
-      const v = this.#values[i];
+    for (let i = 0; i < list.length; i += 2) {
+      out += (i === 0 ? first : separator) + list[i];
+      const v = list[i + 1];
       if (v !== null && v !== undefined) out += '=' + v;
     }
     return out;
   }
 
   #find(name: string): number {
-    const names = this.#names;
-    for (let i = 0; i < names.length; i++) {
-      const n = names[i] as string;
-      if (n === name || (n.length === name.length && n.toLowerCase() === name.toLowerCase())) return i;
+    const list = this.#list;
+    if (list === undefined) return -1;
+    for (let i = 0; i < list.length; i += 2) {
+      if (sameName(list[i] as string, name)) return i;
     }
     return -1;
   }
+}
+
+/** `a === b`, or equal once lower-cased (what `toLowerCase` decides), without allocating for ASCII names. */
+function sameName(a: string, b: string): boolean {
+  if (a === b) return true;
+  const n = a.length;
+  if (n !== b.length) return false;
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x === y) continue;
+    if (x >= 128 || y >= 128) return a.toLowerCase() === b.toLowerCase();
+    const lx = x | 32;
+    if (lx !== (y | 32) || lx < 97 || lx > 122) return hasNonAscii(a) || hasNonAscii(b) ? a.toLowerCase() === b.toLowerCase() : false;
+  }
+  return true;
+}
+
+function hasNonAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) >= 128) return true;
+  return false;
+}
+
+/**
+ * Returns a function giving `s.slice(start, end)`, or the matching constant
+ * from `names` when the text is one of them (compared case-sensitively). Used
+ * for names seen on nearly every message: the constant saves an allocation and
+ * makes later comparisons identity checks. Build once, at module load.
+ */
+export function interner(names: readonly string[]): (s: string, start: number, end: number) => string {
+  const byLength: string[][] = [];
+  for (const name of names) (byLength[name.length] ??= []).push(name);
+  return (s, start, end) => {
+    const candidates = byLength[end - start];
+    if (candidates !== undefined) {
+      for (let k = 0; k < candidates.length; k++) {
+        const name = candidates[k] as string;
+        if (matchAt(s, start, name)) return name;
+      }
+    }
+    return s.slice(start, end);
+  };
+}
+
+/**
+ * Whether `s` holds `literal` at `i` (case-sensitive). What `s.startsWith(literal, i)`
+ * answers, without the cost of the builtin call on short literals.
+ */
+export function matchAt(s: string, i: number, literal: string): boolean {
+  const n = literal.length;
+  for (let k = 0; k < n; k++) if (s.charCodeAt(i + k) !== literal.charCodeAt(k)) return false;
+  return true;
+}
+
+/** A URI or header parameter name, interned when common. */
+export const paramName = interner(['tag', 'branch', 'received', 'rport', 'transport', 'lr', 'maddr', 'ttl', 'user', 'method', 'expires', 'q', 'ob', 'reg-id', '+sip.instance']);
+
+const KNOWN_METHODS = ['INVITE', 'ACK', 'BYE', 'CANCEL', 'OPTIONS', 'REGISTER', 'PRACK', 'UPDATE', 'INFO', 'SUBSCRIBE', 'NOTIFY', 'REFER', 'MESSAGE', 'PUBLISH'];
+
+/** A method name (request line, CSeq), interned for the RFC 3261 methods and the common extensions. */
+export const methodName = interner(KNOWN_METHODS);
+
+/** Whether `method` is one of the interned constants `methodName` returns (all tokens). */
+export function isKnownMethod(method: string): boolean {
+  for (let i = 0; i < KNOWN_METHODS.length; i++) if (KNOWN_METHODS[i] === method) return true;
+  return false;
 }
 
 /**
@@ -188,22 +269,23 @@ export class Parameters {
  */
 export function parseParams(s: string, i: number, into: Parameters, end = s.length): number {
   for (;;) {
-    i = skipWs(s, i);
+    i = skipWs(s, i, end);
     if (i >= end || s.charCodeAt(i) !== 59) return i;
-    i = skipWs(s, i + 1);
-    const nameEnd = scanToken(s, i);
+    i = skipWs(s, i + 1, end);
+    const nameEnd = scanToken(s, i, end);
     if (nameEnd === i) return -1;
-    const name = s.slice(i, nameEnd);
-    i = skipWs(s, nameEnd);
+    const name = paramName(s, i, nameEnd);
+    i = skipWs(s, nameEnd, end);
     let value: string | null = null;
     if (i < end && s.charCodeAt(i) === 61) {
-      i = skipWs(s, i + 1);
-      if (s.charCodeAt(i) === 34) {
-        const q = scanQuoted(s, i);
+      i = skipWs(s, i + 1, end);
+      const c = i < end ? s.charCodeAt(i) : -1;
+      if (c === 34) {
+        const q = scanQuoted(s, i, end);
         if (q < 0) return -1;
         value = s.slice(i, q);
         i = q;
-      } else if (s.charCodeAt(i) === 91) {
+      } else if (c === 91) {
         // IPv6 reference as a gen-value (RFC 5118 §4.5: received=[2001:db8::9:255])
         const close = s.indexOf(']', i);
         if (close < 0 || close >= end) return -1;
@@ -224,7 +306,7 @@ export function parseParams(s: string, i: number, into: Parameters, end = s.leng
 function scanParamValue(s: string, i: number, end: number): number {
   while (i < end) {
     const c = s.charCodeAt(i);
-    if (isTokenChar(c) || c === 58) i++;
+    if (c === 58 || (c < 128 && TOKEN[c] === 1)) i++;
     else break;
   }
   return i;

@@ -1,6 +1,6 @@
 import { canonicalName, headerKey, isListHeader } from './header-names.js';
 import { NameAddress, parseNameAddress } from './name-address.js';
-import { splitCommas } from './scanner.js';
+import { isTokenChar, methodName, splitCommas } from './scanner.js';
 import { parseVia, type Via } from './via.js';
 
 const EMPTY = Buffer.alloc(0);
@@ -40,6 +40,7 @@ export abstract class SipMessage {
   #from: NameAddress | undefined;
   #to: NameAddress | undefined;
   #cseq: CSeq | undefined;
+  #callId: string | undefined;
   #views: Map<string, unknown> | undefined;
 
   constructor(names: string[] = [], keys: string[] = [], values: string[] = [], body: Buffer = EMPTY) {
@@ -167,7 +168,8 @@ export abstract class SipMessage {
   }
 
   /** Seeds the cached views with values the parser already parsed while validating. */
-  static prime(m: SipMessage, via: Via[], from: NameAddress, to: NameAddress, cseq: CSeq): void {
+  static prime(m: SipMessage, via: Via[], from: NameAddress, to: NameAddress, cseq: CSeq, callId: string): void {
+    m.#callId = callId;
     m.#via = via;
     m.#from = from;
     m.#to = to;
@@ -202,7 +204,7 @@ export abstract class SipMessage {
   }
 
   get callId(): string {
-    return this.get('call-id') ?? '';
+    return (this.#callId ??= this.get('call-id') ?? '');
   }
 
   get cseq(): CSeq {
@@ -333,6 +335,9 @@ export abstract class SipMessage {
       case 'cseq':
         this.#cseq = undefined;
         break;
+      case 'call-id':
+        this.#callId = undefined;
+        break;
       default:
         this.#views?.delete(key);
     }
@@ -368,13 +373,43 @@ export abstract class SipMessage {
   }
 }
 
-/** CSeq = 1*DIGIT LWS Method, the number at most 2^32-1 (RFC 3261 §8.1.1.5). */
-export function parseCSeq(v: string): CSeq | undefined {
-  const m = /^\s*(\d{1,10})\s+([A-Za-z0-9\-.!%*_+`'~]+)\s*$/.exec(v);
+const CSEQ_RE = /^\s*(\d{1,10})\s+([A-Za-z0-9\-.!%*_+`'~]+)\s*$/;
+
+/**
+ * CSeq = 1*DIGIT LWS Method, the number at most 2^32-1 (RFC 3261 §8.1.1.5).
+ * Parses `v`, or its range `v[start, end)` as if it had been sliced out.
+ */
+export function parseCSeq(v: string, start = 0, end = v.length): CSeq | undefined {
+  // ASCII scan of the CSEQ_RE grammar; whatever it does not accept goes to the regex,
+  // which alone knows the non-ASCII white space \s matches.
+  let i = start;
+  while (i < end && isAsciiSpace(v.charCodeAt(i))) i++;
+  const digits = i;
+  let seq = 0;
+  for (; i < end; i++) {
+    const c = v.charCodeAt(i);
+    if (c < 48 || c > 57) break;
+    seq = seq * 10 + (c - 48);
+  }
+  const digitsEnd = i;
+  while (i < end && isAsciiSpace(v.charCodeAt(i))) i++;
+  const method = i;
+  while (i < end && isTokenChar(v.charCodeAt(i))) i++;
+  const methodEnd = i;
+  while (i < end && isAsciiSpace(v.charCodeAt(i))) i++;
+  if (i === end && digitsEnd > digits && digitsEnd - digits <= 10 && method > digitsEnd && methodEnd > method) {
+    return seq > 0xffffffff ? undefined : { seq, method: methodName(v, method, methodEnd) };
+  }
+  const m = CSEQ_RE.exec(start === 0 && end === v.length ? v : v.slice(start, end));
   if (!m) return undefined;
-  const seq = Number(m[1]);
-  if (seq > 0xffffffff) return undefined;
-  return { seq, method: m[2] as string };
+  const n = Number(m[1]);
+  if (n > 0xffffffff) return undefined;
+  return { seq: n, method: m[2] as string };
+}
+
+/** The ASCII characters of the regex class \s: HT, LF, VT, FF, CR, SP. */
+function isAsciiSpace(c: number): boolean {
+  return c === 32 || (c >= 9 && c <= 13);
 }
 
 function checkValue(name: string, value: string): string {

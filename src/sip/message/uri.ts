@@ -1,4 +1,4 @@
-import { Parameters, parseParams } from './scanner.js';
+import { Parameters, paramName, parseParams } from './scanner.js';
 
 /**
  * SIP and SIPS URIs (RFC 3261 §19.1), tel URIs (RFC 3966) and any other
@@ -7,13 +7,41 @@ import { Parameters, parseParams } from './scanner.js';
  */
 export type Uri = SipUri | TelUri | AbsoluteUri;
 
-const SCHEME_RE = /^[A-Za-z][A-Za-z0-9+.-]*$/;
 /** user = 1*( unreserved / escaped / user-unreserved ) — RFC 3261 §25.1 */
 const USER_SAFE = /[A-Za-z0-9\-_.!~*'()&=+$,;?/]/;
-const HOST_RE = /^[A-Za-z0-9_](?:[A-Za-z0-9_.-]*)$/;
-const IPV6_BODY_RE = /^[0-9A-Fa-f:.]+$/;
 /** characters never allowed anywhere in a URI as carried in a header (§25.1) */
 const FORBIDDEN_RE = /[\s<>"{}|\\^`]/;
+const TEL_NUMBER_RE = /^\+?[0-9A-Fa-f*#.()\-pPwW]+$/;
+
+/*
+ * Character tables for the per-message scans, so that no regex runs on the
+ * common path: bit 1 scheme characters after the first ([A-Za-z0-9+.-]),
+ * bit 2 host characters ([A-Za-z0-9_.-]), bit 4 the ASCII characters
+ * FORBIDDEN_RE matches, bit 8 IPv6 reference body characters ([0-9A-Fa-f:.]).
+ */
+const CHARS = new Uint8Array(128);
+function mark(bit: number, chars: string): void {
+  for (let i = 0; i < chars.length; i++) CHARS[chars.charCodeAt(i)]! |= bit;
+}
+const ALNUM = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+mark(1, ALNUM + '+.-');
+mark(2, ALNUM + '_.-');
+mark(4, '\t\n\v\f\r <>"{}|\\^`');
+mark(8, '0123456789abcdefABCDEF:.');
+
+function isAlpha(c: number): boolean {
+  return (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+}
+
+/** Whether s[start, end) is a non-empty run of characters all carrying `bit`. */
+function allOf(bit: number, s: string, start: number, end: number): boolean {
+  if (start >= end) return false;
+  for (let i = start; i < end; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 128 || (CHARS[c]! & bit) === 0) return false;
+  }
+  return true;
+}
 
 export function percentDecode(s: string): string {
   if (s.indexOf('%') < 0) return s;
@@ -175,66 +203,122 @@ export class AbsoluteUri {
   }
 }
 
-/** Parses a URI. Returns `undefined` when the text is not a well-formed URI. */
-export function parseUri(text: string): Uri | undefined {
-  const colon = text.indexOf(':');
-  if (colon <= 0) return undefined;
-  const scheme = text.slice(0, colon);
-  if (!SCHEME_RE.test(scheme)) return undefined;
-  const rest = text.slice(colon + 1);
-  if (rest.length === 0 || FORBIDDEN_RE.test(rest)) return undefined;
-  const lower = scheme.toLowerCase();
-  if (lower === 'sip' || lower === 'sips') return parseSipUri(lower, rest);
-  if (lower === 'tel') return parseTelUri(rest);
-  return new AbsoluteUri(scheme, rest);
+/**
+ * Parses a URI, or the range `text[start, end)` of a longer text as if it had
+ * been sliced out. Returns `undefined` when the text is not a well-formed URI.
+ */
+export function parseUri(text: string, start = 0, end = text.length): Uri | undefined {
+  let colon = -1;
+  for (let i = start; i < end; i++) {
+    if (text.charCodeAt(i) === 58) {
+      colon = i;
+      break;
+    }
+  }
+  if (colon <= start) return undefined;
+  // scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )
+  if (!isAlpha(text.charCodeAt(start)) || (colon - start > 1 && !allOf(1, text, start + 1, colon))) return undefined;
+  const rest = colon + 1;
+  if (rest === end) return undefined;
+  // One pass over the rest: the characters no URI may hold (FORBIDDEN_RE, which alone knows the
+  // non-ASCII white space, judges any non-ASCII text), and where '@' and '?' first appear.
+  let at = -1;
+  let q = -1;
+  let judged = false;
+  for (let i = rest; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 128) {
+      if (!judged && FORBIDDEN_RE.test(text.slice(rest, end))) return undefined;
+      judged = true;
+    } else if ((CHARS[c]! & 4) !== 0) return undefined;
+    else if (c === 64) {
+      if (at < 0) at = i;
+    } else if (c === 63 && q < 0) q = i;
+  }
+  const n = colon - start;
+  if ((n === 3 || n === 4) && (text.charCodeAt(start) | 32) === 115 && (text.charCodeAt(start + 1) | 32) === 105 && (text.charCodeAt(start + 2) | 32) === 112) {
+    if (n === 3) return parseSipUri('sip', text, rest, end, at, q);
+    if ((text.charCodeAt(start + 3) | 32) === 115) return parseSipUri('sips', text, rest, end, at, q);
+  }
+  const scheme = text.slice(start, colon);
+  if (n === 3 && scheme.toLowerCase() === 'tel') return parseTelUri(text.slice(rest, end));
+  return new AbsoluteUri(scheme, text.slice(rest, end));
 }
 
-function parseSipUri(scheme: 'sip' | 'sips', s: string): SipUri | undefined {
-  let i = 0;
+/**
+ * The part after `sip:` / `sips:`, at s[start, end), with the first '@' and the
+ * first '?' in it (-1 when absent).
+ */
+function parseSipUri(scheme: 'sip' | 'sips', s: string, start: number, end: number, at: number, firstQuery: number): SipUri | undefined {
+  let i = start;
   let rawUser: string | undefined;
   let password: string | undefined;
-  const at = s.indexOf('@');
   if (at >= 0) {
-    const userinfo = s.slice(0, at);
-    const pc = userinfo.indexOf(':');
-    rawUser = pc >= 0 ? userinfo.slice(0, pc) : userinfo;
-    if (pc >= 0) password = userinfo.slice(pc + 1);
+    let pc = -1;
+    for (let k = start; k < at; k++) {
+      if (s.charCodeAt(k) === 58) {
+        pc = k;
+        break;
+      }
+    }
+    rawUser = s.slice(start, pc >= 0 ? pc : at);
+    if (pc >= 0) password = s.slice(pc + 1, at);
     if (rawUser.length === 0) return undefined;
     i = at + 1;
   }
   // host
   let host: string;
-  if (s.charCodeAt(i) === 91) {
+  if (i < end && s.charCodeAt(i) === 91) {
     const close = s.indexOf(']', i);
-    if (close < 0) return undefined;
-    const body = s.slice(i + 1, close);
+    if (close < 0 || close >= end) return undefined;
     // RFC 5118 §4.8: tolerate the 3-colon form, but it must look like an IPv6 address
-    if (!IPV6_BODY_RE.test(body) || body.indexOf(':') < 0) return undefined;
+    const firstColon = s.indexOf(':', i + 1);
+    if (!allOf(8, s, i + 1, close) || firstColon < 0 || firstColon >= close) return undefined;
     host = s.slice(i, close + 1);
     i = close + 1;
   } else {
+    // host = [A-Za-z0-9_] *[A-Za-z0-9_.-], up to the first ':', ';' or '?'
     let j = i;
-    while (j < s.length) {
+    while (j < end) {
       const c = s.charCodeAt(j);
-      if (c === 58 || c === 59 || c === 63) break;
+      if (c >= 128 || (CHARS[c]! & 2) === 0) break;
       j++;
     }
+    const first = s.charCodeAt(i);
+    if (j === i || first === 46 || first === 45) return undefined;
+    if (j < end) {
+      const stop = s.charCodeAt(j);
+      if (stop !== 58 && stop !== 59 && stop !== 63) return undefined;
+    }
     host = s.slice(i, j);
-    if (!HOST_RE.test(host)) return undefined;
     i = j;
   }
   let port: number | undefined;
-  if (s.charCodeAt(i) === 58) {
+  if (i < end && s.charCodeAt(i) === 58) {
     let j = i + 1;
-    while (j < s.length && s.charCodeAt(j) >= 48 && s.charCodeAt(j) <= 57) j++;
-    if (j === i + 1 || j - i > 6) return undefined;
-    port = Number(s.slice(i + 1, j));
-    if (port > 65535) return undefined;
+    let n = 0;
+    for (; j < end; j++) {
+      const c = s.charCodeAt(j);
+      if (c < 48 || c > 57) break;
+      n = n * 10 + (c - 48);
+    }
+    if (j === i + 1 || j - i > 6 || n > 65535) return undefined;
+    port = n;
     i = j;
   }
   const params = new Parameters();
-  const q = s.indexOf('?', i);
-  const paramEnd = q < 0 ? s.length : q;
+  let q = firstQuery;
+  if (q >= 0 && q < i) {
+    // that '?' sat in the user part: look again after the host
+    q = -1;
+    for (let k = i; k < end; k++) {
+      if (s.charCodeAt(k) === 63) {
+        q = k;
+        break;
+      }
+    }
+  }
+  const paramEnd = q < 0 ? end : q;
   if (i < paramEnd) {
     if (s.charCodeAt(i) !== 59) return undefined;
     const stop = parseUriParams(s, i, paramEnd, params);
@@ -242,7 +326,7 @@ function parseSipUri(scheme: 'sip' | 'sips', s: string): SipUri | undefined {
   }
   const headers = new Parameters();
   if (q >= 0) {
-    for (const pair of s.slice(q + 1).split('&')) {
+    for (const pair of s.slice(q + 1, end).split('&')) {
       if (pair.length === 0) continue;
       const eq = pair.indexOf('=');
       if (eq <= 0) return undefined;
@@ -258,8 +342,8 @@ function parseUriParams(s: string, i: number, end: number, into: Parameters): nu
     if (s.charCodeAt(i) !== 59) return i;
     let j = i + 1;
     while (j < end && s.charCodeAt(j) !== 59 && s.charCodeAt(j) !== 61) j++;
-    const name = s.slice(i + 1, j);
-    if (name.length === 0) return -1;
+    if (j === i + 1) return -1;
+    const name = paramName(s, i + 1, j);
     let value: string | null = null;
     if (j < end && s.charCodeAt(j) === 61) {
       let k = j + 1;
@@ -276,7 +360,7 @@ function parseUriParams(s: string, i: number, end: number, into: Parameters): nu
 function parseTelUri(s: string): TelUri | undefined {
   const semi = s.indexOf(';');
   const number = semi < 0 ? s : s.slice(0, semi);
-  if (!/^\+?[0-9A-Fa-f*#.()\-pPwW]+$/.test(number)) return undefined;
+  if (!TEL_NUMBER_RE.test(number)) return undefined;
   const params = new Parameters();
   if (semi >= 0 && parseParams(s, semi, params) !== s.length) return undefined;
   return new TelUri(number, params);

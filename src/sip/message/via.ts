@@ -1,4 +1,4 @@
-import { Parameters, parseParams, scanToken, skipWs } from './scanner.js';
+import { Parameters, matchAt, parseParams, scanToken, skipWs } from './scanner.js';
 
 /** RFC 3261 §8.1.1.7: branches of RFC 3261 transactions start with this. */
 export const MAGIC_COOKIE = 'z9hG4bK';
@@ -73,55 +73,94 @@ export class Via {
   }
 }
 
-/** Parses one Via value (already split at commas). Returns `undefined` when malformed. */
-export function parseVia(s: string): Via | undefined {
-  let i = skipWs(s, 0);
-  const fields: string[] = [];
-  for (let k = 0; k < 3; k++) {
-    const e = scanToken(s, i);
+const IPV6_REFERENCE_RE = /^\[[0-9A-Fa-f:.]+\]$/;
+
+/**
+ * Parses one Via value (already split at commas), or the range `s[start, end)`
+ * of a longer text as if it had been sliced out. Returns `undefined` when malformed.
+ */
+export function parseVia(s: string, start = 0, end = s.length): Via | undefined {
+  // sent-protocol = protocol-name SLASH protocol-version SLASH transport, LWS allowed around the slashes
+  let i = skipWs(s, start, end);
+  let e: number;
+  let protocol: string;
+  let version: string;
+  if (i + 8 <= end && matchAt(s, i, 'SIP/2.0/')) {
+    // the form every RFC 3261 element sends
+    protocol = 'SIP';
+    version = '2.0';
+    i = skipWs(s, i + 8, end);
+  } else {
+    e = scanToken(s, i, end);
     if (e === i) return undefined;
-    fields.push(s.slice(i, e));
-    i = skipWs(s, e);
-    if (k < 2) {
-      if (s.charCodeAt(i) !== 47) return undefined;
-      i = skipWs(s, i + 1);
-    }
+    protocol = s.slice(i, e);
+    i = skipWs(s, e, end);
+    if (i >= end || s.charCodeAt(i) !== 47) return undefined;
+    i = skipWs(s, i + 1, end);
+    e = scanToken(s, i, end);
+    if (e === i) return undefined;
+    version = s.slice(i, e);
+    i = skipWs(s, e, end);
+    if (i >= end || s.charCodeAt(i) !== 47) return undefined;
+    i = skipWs(s, i + 1, end);
   }
+  e = scanToken(s, i, end);
+  if (e === i) return undefined;
+  const transport = transportName(s, i, e);
+  i = skipWs(s, e, end);
   const before = s.charCodeAt(i - 1);
   if (before !== 32 && before !== 9) return undefined;
   let host: string;
-  if (s.charCodeAt(i) === 91) {
+  if (i < end && s.charCodeAt(i) === 91) {
     const close = s.indexOf(']', i);
-    if (close < 0) return undefined;
+    if (close < 0 || close >= end) return undefined;
     host = s.slice(i, close + 1);
-    if (!/^\[[0-9A-Fa-f:.]+\]$/.test(host)) return undefined;
+    if (!IPV6_REFERENCE_RE.test(host)) return undefined;
     i = close + 1;
   } else {
-    const e = scanHost(s, i);
+    e = scanHost(s, i, end);
     if (e === i) return undefined;
     host = s.slice(i, e);
     i = e;
   }
-  i = skipWs(s, i);
+  i = skipWs(s, i, end);
   let port: number | undefined;
-  if (s.charCodeAt(i) === 58) {
-    i = skipWs(s, i + 1);
-    let e = i;
-    while (e < s.length && s.charCodeAt(e) >= 48 && s.charCodeAt(e) <= 57) e++;
-    if (e === i || e - i > 5) return undefined;
-    port = Number(s.slice(i, e));
-    if (port > 65535) return undefined;
+  if (i < end && s.charCodeAt(i) === 58) {
+    i = skipWs(s, i + 1, end);
+    let n = 0;
+    e = i;
+    for (; e < end; e++) {
+      const c = s.charCodeAt(e);
+      if (c < 48 || c > 57) break;
+      n = n * 10 + (c - 48);
+    }
+    if (e === i || e - i > 5 || n > 65535) return undefined;
+    port = n;
     i = e;
   }
   const params = new Parameters();
-  const end = parseParams(s, i, params);
-  if (end < 0 || skipWs(s, end) !== s.length) return undefined;
-  const [protocol, version, transport] = fields as [string, string, string];
+  const stop = parseParams(s, i, params, end);
+  if (stop < 0 || skipWs(s, stop, end) !== end) return undefined;
   return new Via({ protocol, version, transport, host, port, params });
 }
 
-function scanHost(s: string, i: number): number {
-  while (i < s.length) {
+/** The transport token, as the upper-case constant for the usual ones. */
+function transportName(s: string, i: number, e: number): string {
+  switch (e - i) {
+    case 3:
+      if (matchAt(s, i, 'UDP')) return 'UDP';
+      if (matchAt(s, i, 'TCP')) return 'TCP';
+      if (matchAt(s, i, 'TLS')) return 'TLS';
+      break;
+    case 2:
+      if (matchAt(s, i, 'WS')) return 'WS';
+      break;
+  }
+  return s.slice(i, e);
+}
+
+function scanHost(s: string, i: number, end: number): number {
+  while (i < end) {
     const c = s.charCodeAt(i);
     if ((c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 45 || c === 46 || c === 95) i++;
     else break;

@@ -39,3 +39,4 @@ export { CachingDnsClient, type CachingDnsClientOptions } from './caching-dns-cl
 export { orderSrv, type SrvOrderable } from './srv-order.js';
 export { ipFamily } from './ip-address.js';
 export { MessageTransport, type MessageSource, type MessageTransportOptions, type MessageTransportStats } from './message-transport.js';
+export { MemoryNetwork, MemoryTransport, type PacketFilter } from './memory-transport.js';

@@ -204,7 +204,7 @@ describe('buildApplicationModel: validation', () => {
     @SipApplication({ name: 'empty' })
     class App {}
     expect(errors({ App })).toEqual([
-      'The application has no servlet: decorate a SipServlet subclass, or a class with handler decorators, with @Servlet() and export it from the entry module.',
+      'The application has no servlet: decorate a SipServlet subclass, or a class with handler decorators, with @SipServlet() and export it from the entry module.',
     ]);
   });
 

@@ -1,0 +1,254 @@
+import { IllegalStateError } from '../api/index.js';
+import { Dialog, DIALOG_CREATING, TARGET_REFRESH } from '../dialog/index.js';
+import { createResponse, SipUri, type SipRequest, type SipResponse } from '../sip/message/index.js';
+import { newBranch, type ClientInviteTransaction, type ClientTransaction } from '../sip/transaction/index.js';
+import type { Destination, Protocol } from '../sip/transport/index.js';
+import type { CoreHost } from './core-host.js';
+import { IncomingResponse, OutgoingRequest } from './message/index.js';
+import type { SipSessionImpl } from './session/index.js';
+
+const ACK_SENT = 'uac.ack:';
+const AUTO_CONTACT = 'uac.autoContact';
+
+/**
+ * The UAC side of the container's user agent (RFC 3261 §8.1, §12.1.2, §13.2):
+ * resolves where a request goes (RFC 3263, with failover to the next target on
+ * a transport error), runs its client transaction, turns timeouts and
+ * transport errors into 408 / 503 for the app (§8.1.3.1), creates dialogs from
+ * responses, derived sessions for forked ones, and re-sends the app's ACK
+ * when a 2xx is retransmitted.
+ */
+export class UacCore {
+  readonly #host: CoreHost;
+
+  constructor(host: CoreHost) {
+    this.#host = host;
+  }
+
+  async sendRequest(req: OutgoingRequest): Promise<void> {
+    const msg = req.message;
+    const session = req.getSession();
+    if (req.kind === 'ack') {
+      await this.#sendAck(req);
+      return;
+    }
+    if ((DIALOG_CREATING.has(msg.method) || TARGET_REFRESH.has(msg.method)) && !msg.has('contact')) {
+      req.setAttribute(AUTO_CONTACT, true);
+    }
+    session.transactionStarted();
+    const targets = await this.#resolve(msg);
+    if (targets.length === 0) {
+      this.#fail(req, 503, `cannot resolve ${nextHop(msg)?.toString() ?? msg.uriText}`);
+      return;
+    }
+    this.#start(req, targets, 0);
+  }
+
+  async cancel(invite: OutgoingRequest): Promise<void> {
+    const tx = invite.transaction as ClientInviteTransaction | undefined;
+    if (tx === undefined) throw new IllegalStateError('the INVITE has not reached the network yet; retry the CANCEL after its first response');
+    await this.#host.transactions.createCancel(tx);
+  }
+
+  createAck(res: IncomingResponse): OutgoingRequest {
+    const session = res.getSession();
+    const dialog = session.dialog;
+    if (dialog === undefined) throw new IllegalStateError('no dialog for this 2xx: it carried no To tag');
+    const invite = res.getRequest().message;
+    const ack = dialog.createRequest('ACK', { cseq: res.message.cseq.seq });
+    // RFC 3261 §13.2.2.4: the ACK carries the INVITE's credentials.
+    for (const h of ['authorization', 'proxy-authorization']) for (const v of invite.getAll(h)) ack.add(h, v);
+    return new OutgoingRequest({ request: ack, session, runtime: this.#host.runtime, kind: 'ack' });
+  }
+
+  createPrack(res: IncomingResponse): OutgoingRequest {
+    const session = res.getSession();
+    const dialog = session.dialog;
+    if (dialog === undefined) throw new IllegalStateError('no dialog for this provisional response: it carried no To tag');
+    const prack = dialog.createRequest('PRACK');
+    const cseq = res.message.cseq;
+    prack.add('RAck', `${res.message.get('rseq') ?? ''} ${cseq.seq} ${cseq.method}`);
+    return new OutgoingRequest({ request: prack, session, runtime: this.#host.runtime, kind: 'prack' });
+  }
+
+  createInDialogRequest(session: SipSessionImpl, method: string): OutgoingRequest {
+    const request = (session.dialog as Dialog).createRequest(method);
+    return new OutgoingRequest({ request, session, runtime: this.#host.runtime, kind: 'subsequent' });
+  }
+
+  /** A response that matched no client transaction: a retransmitted 2xx after the INVITE transaction ended. */
+  strayResponse(response: SipResponse): void {
+    if (response.cseq.method !== 'INVITE' || response.status < 200 || response.status >= 300) return;
+    const tag = response.to.tag;
+    if (tag === undefined) return;
+    const session = this.#host.sessions.findByDialog(response.callId, response.from.tag ?? '', tag);
+    if (session !== undefined) this.#reAck(session, response);
+  }
+
+  #start(req: OutgoingRequest, targets: Destination[], index: number): void {
+    const msg = req.message;
+    if (index > 0) msg.removeFirst('via');
+    const target = targets[index] as Destination;
+    let destination: Destination;
+    let tx: ClientTransaction;
+    try {
+      destination = this.#host.network.prepareRequest(msg, target, newBranch());
+      if (req.getAttribute(AUTO_CONTACT)) msg.set('Contact', this.#contact(destination.protocol));
+      tx = this.#host.transactions.createClientTransaction(msg, destination);
+    } catch (error) {
+      this.#host.log.warn({ err: error, method: msg.method }, 'could not send a request');
+      this.#fail(req, 503, 'the request could not be sent');
+      return;
+    }
+    req.transaction = tx;
+    let answered = false;
+    tx.onResponse((response) => {
+      answered = true;
+      this.#response(req, response);
+    });
+    tx.onTimeout(() => this.#fail(req, 408));
+    tx.onTransportError((error) => {
+      // RFC 3263 §4.3: on a transport error, try the next destination (a new transaction).
+      if (!answered && index + 1 < targets.length) {
+        this.#host.log.debug({ err: error, failed: target }, 'transport error: trying the next destination');
+        this.#start(req, targets, index + 1);
+      } else if (req.finalResponse === undefined) {
+        this.#fail(req, 503, `transport error: ${(error as Error).message}`);
+      }
+    });
+  }
+
+  /** RFC 3261 §8.1.3.1: a timeout is a 408, a transport failure a 503, as seen by the app. */
+  #fail(req: OutgoingRequest, status: number, reason?: string): void {
+    if (req.finalResponse !== undefined) return;
+    this.#response(req, createResponse(req.message, status, { reason }));
+  }
+
+  #response(req: OutgoingRequest, response: SipResponse): void {
+    const status = response.status;
+    // 100 Trying is hop by hop: applications never see it (JSR 289 §5.6).
+    if (status === 100) return;
+    let session = req.getSession();
+    const method = req.message.method;
+    const tag = response.to.tag;
+    const dialogCreating = DIALOG_CREATING.has(method) && req.isInitial();
+
+    if (req.finalResponse !== undefined) {
+      // A 2xx again after the final response: a retransmission, or another fork's 2xx (RFC 3261 §13.2.2.4).
+      if (method !== 'INVITE' || status < 200 || status >= 300 || tag === undefined) return;
+      const existing = this.#host.sessions.findByDialog(response.callId, req.message.from.tag ?? '', tag);
+      if (existing !== undefined) {
+        this.#reAck(existing, response);
+        return;
+      }
+    }
+
+    const wrapper = new IncomingResponse({ response, request: req, session, runtime: this.#host.runtime });
+    if (dialogCreating && tag !== undefined && status < 300) {
+      session = this.#dialogFor(req, session, response);
+      if (session !== wrapper.getSession()) wrapper.moveTo(session);
+    } else if (!dialogCreating && TARGET_REFRESH.has(method) && status >= 200 && status < 300) {
+      session.dialog?.refreshTarget(response);
+    }
+
+    if (status >= 200 && req.finalResponse === undefined) {
+      req.finalResponse = wrapper;
+      req.getSession().transactionEnded();
+      if (dialogCreating && status >= 300) {
+        // JSR 289 §6.2.1: a UAC session whose initial request failed goes back to INITIAL; its early dialog ends.
+        this.#host.sessions.unbindDialog(session);
+        session.dialog = undefined;
+        session.setState('INITIAL');
+      }
+      if (method === 'BYE') session.setState('TERMINATED');
+    }
+    this.#host.dispatchResponse(wrapper);
+  }
+
+  /**
+   * The session a response to a dialog-creating request belongs to (RFC 3261
+   * §12.1.2): the request's session for the first To tag, a derived session
+   * (JSR 289 §6.2.3.2) for every other tag of a forked request.
+   */
+  #dialogFor(req: OutgoingRequest, session: SipSessionImpl, response: SipResponse): SipSessionImpl {
+    const tag = response.to.tag as string;
+    const confirm = (s: SipSessionImpl): SipSessionImpl => {
+      if (response.status >= 200) s.setState('CONFIRMED');
+      return s;
+    };
+    if (session.dialog === undefined) {
+      session.dialog = Dialog.asUac(req.message, response);
+      session.setRemoteTag(tag);
+      this.#host.sessions.bindDialog(session);
+      session.setState(response.status < 200 ? 'EARLY' : 'CONFIRMED');
+      return session;
+    }
+    if (session.dialog.remoteTag === tag) {
+      session.dialog.updateFromResponse(response);
+      return confirm(session);
+    }
+    const known = this.#host.sessions.findByDialog(response.callId, session.dialog.localTag, tag);
+    if (known !== undefined) {
+      known.dialog?.updateFromResponse(response);
+      return confirm(known);
+    }
+    const app = this.#host.appOf(session);
+    if (app === undefined) return session;
+    const remote = session.getRemoteParty();
+    remote.tag = tag;
+    const derived = this.#host.createSession(app, session.getApplicationSession(), {
+      callId: response.callId,
+      local: session.getLocalParty(),
+      remote,
+      role: 'UAC',
+      derivedFrom: session,
+    });
+    derived.setHandler(session.getHandler());
+    derived.dialog = Dialog.asUac(req.message, response);
+    this.#host.sessions.bindDialog(derived);
+    derived.setState(response.status < 200 ? 'EARLY' : 'CONFIRMED');
+    return derived;
+  }
+
+  async #sendAck(req: OutgoingRequest): Promise<void> {
+    const msg = req.message;
+    const targets = await this.#resolve(msg);
+    const target = targets[0];
+    if (target === undefined) throw new IllegalStateError(`cannot resolve ${nextHop(msg)?.toString() ?? msg.uriText} to send the ACK`);
+    const destination = this.#host.network.prepareRequest(msg, target, newBranch());
+    const session = req.getSession();
+    session.internal.set(ACK_SENT + msg.cseq.seq, { ack: msg, destination });
+    await this.#host.network.sendRequest(msg, destination);
+  }
+
+  #reAck(session: SipSessionImpl, response: SipResponse): void {
+    const sent = session.internal.get(ACK_SENT + response.cseq.seq) as { ack: SipRequest; destination: Destination } | undefined;
+    if (sent === undefined) return;
+    this.#host.network.sendRequest(sent.ack, sent.destination).catch((error: unknown) => {
+      this.#host.log.debug({ err: error }, 'could not re-send an ACK');
+    });
+  }
+
+  async #resolve(msg: SipRequest): Promise<Destination[]> {
+    const hop = nextHop(msg);
+    if (hop === undefined) return [];
+    try {
+      return await this.#host.network.resolve(hop);
+    } catch (error) {
+      this.#host.log.debug({ err: error, uri: hop.toString() }, 'resolution failed');
+      return [];
+    }
+  }
+
+  #contact(protocol: Protocol): string {
+    const { host, port } = this.#host.network.sentBy(protocol);
+    return `<sip:${host}:${port}${protocol === 'udp' ? '' : `;transport=${protocol}`}>`;
+  }
+}
+
+/** RFC 3261 §8.1.2: the first Route if it is a loose router, else the Request-URI. */
+function nextHop(msg: SipRequest): SipUri | undefined {
+  const route = msg.route[0];
+  if (route !== undefined && route.uri instanceof SipUri) return route.uri;
+  return msg.uri instanceof SipUri ? msg.uri : undefined;
+}
