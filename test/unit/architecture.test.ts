@@ -38,7 +38,7 @@ const ALLOWED: Record<string, string[]> = {
   'container/message': ['util', 'api', 'sip/message', 'sip/transport', 'container/session', 'dialog'],
   container: ['*'],
   server: ['*'],
-  index: ['api', 'sip/message', 'sip/transport', 'router', 'util', 'config'],
+  index: ['api', 'sip/message', 'sip/transport', 'router', 'util', 'config', 'server'],
   cli: ['server', 'config', 'util'],
 };
 

@@ -1,4 +1,6 @@
+import { existsSync } from 'node:fs';
 import { register } from 'node:module';
+import { fileURLToPath } from 'node:url';
 
 /**
  * Fresh code on redeploy. Node never unloads an ES module: importing the same URL again returns
@@ -14,12 +16,22 @@ import { register } from 'node:module';
  */
 export const DEPLOY_QUERY_PARAM = 'siplet-deploy';
 
-/** The hook module's source: plain JavaScript, loaded by Node's hooks thread from a data: URL. */
+/**
+ * The hook module's source: plain JavaScript, loaded by Node's hooks thread from a data: URL.
+ * `initialize` receives the URLs of this server's own `siplet` and `siplet/sdk` modules: an
+ * app's `import … from 'siplet/sdk'` resolves to them wherever the app folder lies (one copy of
+ * the API, never one bundled with the app).
+ */
 export const FRESH_IMPORT_HOOK_SOURCE = `
 const PARAM = ${JSON.stringify(DEPLOY_QUERY_PARAM)};
 const IN_PARENT = new RegExp('[?&](' + PARAM + '=[^&#]*)');
 const IN_URL = new RegExp('[?&]' + PARAM + '=');
+let own = {};
+export async function initialize(data) {
+  own = (data && data.modules) || {};
+}
 export async function resolve(specifier, context, nextResolve) {
+  if (Object.prototype.hasOwnProperty.call(own, specifier)) return { url: own[specifier], shortCircuit: true };
   const result = await nextResolve(specifier, context);
   const parent = context.parentURL;
   if (parent === undefined || !(specifier.startsWith('./') || specifier.startsWith('../'))) return result;
@@ -35,9 +47,24 @@ export async function resolve(specifier, context, nextResolve) {
 
 let installed = false;
 
+/**
+ * This server's own modules that apps import by package name. They exist as JavaScript only in
+ * the built server (dist/); under the TypeScript sources (tests) none is mapped.
+ */
+function ownModules(): Record<string, string> {
+  const candidates: Record<string, URL> = {
+    siplet: new URL('../../index.js', import.meta.url),
+    'siplet/sdk': new URL('../../../sdk/index.js', import.meta.url),
+    'siplet/sdk/testing': new URL('../../../sdk/testing/index.js', import.meta.url),
+  };
+  const found: Record<string, string> = {};
+  for (const [name, url] of Object.entries(candidates)) if (existsSync(fileURLToPath(url))) found[name] = url.href;
+  return found;
+}
+
 /** Registers the resolve hook once per process (`node:module` `register`); later calls do nothing. */
 export function installFreshImportHook(): void {
   if (installed) return;
   installed = true;
-  register(`data:text/javascript,${encodeURIComponent(FRESH_IMPORT_HOOK_SOURCE)}`);
+  register(`data:text/javascript,${encodeURIComponent(FRESH_IMPORT_HOOK_SOURCE)}`, { data: { modules: ownModules() } });
 }

@@ -85,7 +85,6 @@ export const SLOT_CONTENT_LENGTH = 7;
 export const SLOT_CONTENT_TYPE = 8;
 export const SLOT_EXPIRES = 9;
 export const SLOT_MIN_EXPIRES = 10;
-export const SLOT_COUNT = 11;
 /** The key of each slot; `SLOT_KEYS[SLOT_CSEQ]` is `'cseq'`. */
 export const SLOT_KEYS: readonly string[] = ['', 'via', 'from', 'to', 'call-id', 'cseq', 'max-forwards', 'content-length', 'content-type', 'expires', 'min-expires'];
 const SLOT_BY_KEY = new Map(SLOT_KEYS.map((key, slot) => [key, slot]));

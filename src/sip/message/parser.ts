@@ -149,6 +149,7 @@ export function parseMessage(data: Buffer, options: ParseOptions = {}): ParseRes
   // Where each value sits in `head` (-1 when it is not a plain slice of it), so that the
   // mandatory headers are parsed in place; and the lines of the headers checkMandatory needs.
   const offsets: number[] = [];
+  // one entry per slot of header-names.ts (SLOT_KEYS), written out: a literal is the cheapest array
   const first = [-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1];
   const seen = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
   const vias: number[] = [];

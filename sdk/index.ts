@@ -1,0 +1,8 @@
+/**
+ * The Siplet SDK: what applications import (`import { SipServlet } from 'siplet/sdk'`).
+ * It is the public API of src/api, the servlet model in TypeScript; helpers for
+ * proxies, B2BUAs and registrars join it as they land. Apps get the running
+ * container's own copy of this module, so decorators and classes match.
+ */
+export * from '../src/api/index.js';
+export { NameAddress, SipUri, TelUri, AbsoluteUri, Parameters, parseUri, parseNameAddress, type Uri } from '../src/sip/message/index.js';
