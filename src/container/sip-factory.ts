@@ -193,6 +193,12 @@ function parse(text: string): Uri {
 function toAddress(value: Address | Uri | string, what: string): NameAddress {
   if (value instanceof NameAddress) return value.clone();
   if (typeof value === 'string') {
+    // A bare URI string ("sip:bob@host;transport=tcp") is a URI with its parameters, as apps mean it;
+    // only the name-addr form ("Bob" <sip:…>;tag=…) carries header parameters.
+    if (!/[<"]/.test(value)) {
+      const uri = parseUri(value.trim());
+      if (uri !== undefined) return new NameAddress(uri);
+    }
     const a = parseNameAddress(value);
     if (a === undefined) throw new TypeError(`Invalid ${what} address ${JSON.stringify(value)}`);
     return a;
