@@ -218,27 +218,6 @@ function hasNonAscii(s: string): boolean {
 }
 
 /**
- * Returns a function giving `s.slice(start, end)`, or the matching constant
- * from `names` when the text is one of them (compared case-sensitively). Used
- * for names seen on nearly every message: the constant saves an allocation and
- * makes later comparisons identity checks. Build once, at module load.
- */
-export function interner(names: readonly string[]): (s: string, start: number, end: number) => string {
-  const byLength: string[][] = [];
-  for (const name of names) (byLength[name.length] ??= []).push(name);
-  return (s, start, end) => {
-    const candidates = byLength[end - start];
-    if (candidates !== undefined) {
-      for (let k = 0; k < candidates.length; k++) {
-        const name = candidates[k] as string;
-        if (matchAt(s, start, name)) return name;
-      }
-    }
-    return s.slice(start, end);
-  };
-}
-
-/**
  * Whether `s` holds `literal` at `i` (case-sensitive). What `s.startsWith(literal, i)`
  * answers, without the cost of the builtin call on short literals.
  */
@@ -248,15 +227,27 @@ export function matchAt(s: string, i: number, literal: string): boolean {
   return true;
 }
 
-/** A URI or header parameter name, interned when common. */
-export const paramName = interner(['tag', 'branch', 'received', 'rport', 'transport', 'lr', 'maddr', 'ttl', 'user', 'method', 'expires', 'q', 'ob', 'reg-id', '+sip.instance']);
-
+/** The RFC 3261 methods and the common extensions, as constants (all tokens). */
 const KNOWN_METHODS = ['INVITE', 'ACK', 'BYE', 'CANCEL', 'OPTIONS', 'REGISTER', 'PRACK', 'UPDATE', 'INFO', 'SUBSCRIBE', 'NOTIFY', 'REFER', 'MESSAGE', 'PUBLISH'];
+const KNOWN_METHODS_BY_LENGTH: string[][] = [];
+for (const name of KNOWN_METHODS) (KNOWN_METHODS_BY_LENGTH[name.length] ??= []).push(name);
 
-/** A method name (request line, CSeq), interned for the RFC 3261 methods and the common extensions. */
-export const methodName = interner(KNOWN_METHODS);
+/**
+ * The method written at `s[start, end)` (request line, CSeq): the constant for a
+ * known method, so that later comparisons are identity checks; a slice otherwise.
+ */
+export function methodName(s: string, start: number, end: number): string {
+  const candidates = KNOWN_METHODS_BY_LENGTH[end - start];
+  if (candidates !== undefined) {
+    for (let k = 0; k < candidates.length; k++) {
+      const name = candidates[k] as string;
+      if (matchAt(s, start, name)) return name;
+    }
+  }
+  return s.slice(start, end);
+}
 
-/** Whether `method` is one of the interned constants `methodName` returns (all tokens). */
+/** Whether `method` is one of the constants `methodName` returns. */
 export function isKnownMethod(method: string): boolean {
   for (let i = 0; i < KNOWN_METHODS.length; i++) if (KNOWN_METHODS[i] === method) return true;
   return false;
@@ -274,7 +265,7 @@ export function parseParams(s: string, i: number, into: Parameters, end = s.leng
     i = skipWs(s, i + 1, end);
     const nameEnd = scanToken(s, i, end);
     if (nameEnd === i) return -1;
-    const name = paramName(s, i, nameEnd);
+    const name = s.slice(i, nameEnd);
     i = skipWs(s, nameEnd, end);
     let value: string | null = null;
     if (i < end && s.charCodeAt(i) === 61) {

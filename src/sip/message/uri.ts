@@ -1,4 +1,4 @@
-import { Parameters, paramName, parseParams } from './scanner.js';
+import { Parameters, parseParams } from './scanner.js';
 
 /**
  * SIP and SIPS URIs (RFC 3261 §19.1), tel URIs (RFC 3966) and any other
@@ -21,7 +21,7 @@ const TEL_NUMBER_RE = /^\+?[0-9A-Fa-f*#.()\-pPwW]+$/;
  */
 const CHARS = new Uint8Array(128);
 function mark(bit: number, chars: string): void {
-  for (let i = 0; i < chars.length; i++) CHARS[chars.charCodeAt(i)]! |= bit;
+  for (let i = 0; i < chars.length; i++) CHARS[chars.charCodeAt(i)] |= bit;
 }
 const ALNUM = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
 mark(1, ALNUM + '+.-');
@@ -38,7 +38,7 @@ function allOf(bit: number, s: string, start: number, end: number): boolean {
   if (start >= end) return false;
   for (let i = start; i < end; i++) {
     const c = s.charCodeAt(i);
-    if (c >= 128 || (CHARS[c]! & bit) === 0) return false;
+    if (c >= 128 || (CHARS[c] & bit) === 0) return false;
   }
   return true;
 }
@@ -230,7 +230,7 @@ export function parseUri(text: string, start = 0, end = text.length): Uri | unde
     if (c >= 128) {
       if (!judged && FORBIDDEN_RE.test(text.slice(rest, end))) return undefined;
       judged = true;
-    } else if ((CHARS[c]! & 4) !== 0) return undefined;
+    } else if ((CHARS[c] & 4) !== 0) return undefined;
     else if (c === 64) {
       if (at < 0) at = i;
     } else if (c === 63 && q < 0) q = i;
@@ -281,7 +281,7 @@ function parseSipUri(scheme: 'sip' | 'sips', s: string, start: number, end: numb
     let j = i;
     while (j < end) {
       const c = s.charCodeAt(j);
-      if (c >= 128 || (CHARS[c]! & 2) === 0) break;
+      if (c >= 128 || (CHARS[c] & 2) === 0) break;
       j++;
     }
     const first = s.charCodeAt(i);
@@ -342,8 +342,8 @@ function parseUriParams(s: string, i: number, end: number, into: Parameters): nu
     if (s.charCodeAt(i) !== 59) return i;
     let j = i + 1;
     while (j < end && s.charCodeAt(j) !== 59 && s.charCodeAt(j) !== 61) j++;
-    if (j === i + 1) return -1;
-    const name = paramName(s, i + 1, j);
+    const name = s.slice(i + 1, j);
+    if (name.length === 0) return -1;
     let value: string | null = null;
     if (j < end && s.charCodeAt(j) === 61) {
       let k = j + 1;

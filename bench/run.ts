@@ -1,0 +1,49 @@
+import { cpus, totalmem } from 'node:os';
+import { formatParserResult, runParserBench } from './parser.bench.js';
+
+/**
+ * `npm run bench` (builds, then runs dist/bench/run.js). Runs every suite, or
+ * the ones named on the command line (`npm run bench -- parser`), printing
+ * progress first and each suite's summary lines last.
+ */
+
+interface Suite {
+  /** Runs the suite; returns the summary lines printed at the end of the run. */
+  run(progress: (line: string) => void): Promise<string[]>;
+}
+
+const suites: Record<string, Suite> = {
+  parser: {
+    async run(progress) {
+      const { results, checksum } = runParserBench({ onProgress: progress });
+      progress(`  (checksum ${checksum})`);
+      return results.map(formatParserResult);
+    },
+  },
+};
+
+async function main(argv: string[]): Promise<number> {
+  const unknown = argv.filter((name) => !(name in suites));
+  if (unknown.length > 0) {
+    console.error(`Unknown benchmark ${unknown.join(', ')}; choose from: ${Object.keys(suites).join(', ')}`);
+    return 2;
+  }
+  const names = argv.length > 0 ? argv : Object.keys(suites);
+  const cpu = cpus();
+  console.log(
+    `Node ${process.version} on ${process.platform}/${process.arch}, ${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, ` +
+      `${Math.round(totalmem() / 2 ** 30)} GiB`,
+  );
+  const summary: string[] = [];
+  for (const name of names) {
+    const started = performance.now();
+    console.log(`${name}:`);
+    summary.push(...(await suites[name]!.run((line) => console.log(line))));
+    console.log(`  ${name} took ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  }
+  console.log('');
+  for (const line of summary) console.log(line);
+  return 0;
+}
+
+process.exitCode = await main(process.argv.slice(2));
