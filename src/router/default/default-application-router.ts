@@ -38,6 +38,15 @@ class ChainState implements DarState {
   ) {
     Object.freeze(this);
   }
+
+  /** On the wire (a Route parameter, JSR 289 §15.6) the state is its method and position only. */
+  toJSON(): DarState {
+    return { method: this.method, index: this.index };
+  }
+}
+
+function isDarState(value: unknown): value is DarState {
+  return typeof value === 'object' && value !== null && typeof (value as DarState).method === 'string' && Number.isInteger((value as DarState).index);
 }
 
 const SILENT: RouterLogger = { debug() {}, info() {}, warn() {}, error() {} };
@@ -113,6 +122,11 @@ export class DefaultApplicationRouter implements ApplicationRouter {
     let start: number;
     if (directive !== 'NEW' && stateInfo instanceof ChainState) {
       ({ method, chain } = stateInfo);
+      start = stateInfo.index + 1;
+    } else if (directive !== 'NEW' && isDarState(stateInfo)) {
+      // State that travelled on the wire: continue in the rules as they are now.
+      method = stateInfo.method;
+      chain = this.#rules.get(method) ?? [];
       start = stateInfo.index + 1;
     } else {
       // NEW, or a chain this router did not start (stateInfo absent or foreign): from the top.
