@@ -1,7 +1,7 @@
 import type { ListenerKind, ServletTimer, SipApplicationSession, SipSession } from '../api/index.js';
 import type { LoadedApplication } from './deploy/index.js';
 import type { ListenerKindMap } from './model/index.js';
-import type { AttributeChange, SessionEvents } from './session/index.js';
+import type { ApplicationSessionImpl, AttributeChange, SessionEvents } from './session/index.js';
 import type { Logger } from '../util/index.js';
 
 /**
@@ -100,15 +100,23 @@ export class DeployedApp implements SessionEvents {
     }
   }
 
-  /** SipErrorListener.noAckReceived / noPrackReceived. */
-  async errorEvent(kind: 'noAckReceived' | 'noPrackReceived', event: Parameters<NonNullable<ListenerKindMap['error']['noAckReceived']>>[0]): Promise<void> {
-    for (const l of this.#listeners('error')) {
-      try {
-        await l[kind]?.(event);
-      } catch (error) {
-        this.error(error, `SipErrorListener.${kind}`);
+  /**
+   * SipErrorListener.noAckReceived / noPrackReceived, run in the application
+   * session's queue like the session's messages (a handler still running goes first).
+   */
+  errorEvent(kind: 'noAckReceived' | 'noPrackReceived', event: Parameters<NonNullable<ListenerKindMap['error']['noAckReceived']>>[0]): Promise<void> {
+    const listeners = this.#listeners('error');
+    if (listeners.length === 0) return Promise.resolve();
+    const appSession = event.request.getApplicationSession() as ApplicationSessionImpl;
+    return appSession.queue.run(async () => {
+      for (const l of listeners) {
+        try {
+          await l[kind]?.(event);
+        } catch (error) {
+          this.error(error, `SipErrorListener.${kind}`);
+        }
       }
-    }
+    });
   }
 
   error(error: unknown, where: string): void {

@@ -35,6 +35,11 @@ export interface OwnedTimer extends ServletTimer {
  * last access unless `setExpires` set another deadline; `sessionExpired`
  * listeners may extend it. Invalidated when ready (no SIP session and no
  * persistent timer left) unless the app turned that off.
+ *
+ * Readiness is checked in the session's serial queue once the events already
+ * queued have been handled, never in the middle of a handler: a servlet that
+ * answered a BYE or a MESSAGE may still use its sessions until it returns, and
+ * the final response to a request the app sent reaches its servlet first.
  */
 export class ApplicationSessionImpl implements SipApplicationSession {
   readonly #id: string;
@@ -54,6 +59,8 @@ export class ApplicationSessionImpl implements SipApplicationSession {
   #valid = true;
   #invalidateWhenReady = true;
   #readyNotified = false;
+  /** A readiness check is queued (at most one at a time). */
+  #checkQueued = false;
   /** Per-app-session scratch space for the container (e.g. HTTP session ids). */
   readonly internal = new Map<string, unknown>();
 
@@ -212,8 +219,25 @@ export class ApplicationSessionImpl implements SipApplicationSession {
     this.checkReady();
   }
 
-  /** Invalidates (or tells the listeners) once nothing keeps the session alive. */
+  /**
+   * Something changed that may leave the session (or one of its SIP sessions)
+   * ready to invalidate: checks it once the queued events have been handled.
+   */
   checkReady(): void {
+    if (!this.#valid || this.#checkQueued) return;
+    this.#checkQueued = true;
+    this.queue.runWhenIdle(() => this.#readyCheck());
+  }
+
+  /**
+   * JSR 289 §6.1.2.2.2, §6.2.4.1.2: the container invalidates a ready session
+   * once the servlet is done with the message; events queued meanwhile (the
+   * response to a request just answered, a CANCEL) are handled first.
+   */
+  #readyCheck(): void {
+    this.#checkQueued = false;
+    if (!this.#valid) return;
+    for (const session of [...this.#sessions.values()]) session.invalidateIfReady();
     if (!this.isReadyToInvalidate()) return;
     if (!this.#readyNotified) {
       this.#readyNotified = true;
@@ -240,9 +264,14 @@ export class ApplicationSessionImpl implements SipApplicationSession {
       this.#schedule();
       return;
     }
-    void this.queue.run(async () => {
+    // Events already queued are activity: they run (and access the session) first.
+    this.queue.runWhenIdle(async () => {
       if (!this.#valid) return;
       const before = this.getExpirationTime();
+      if (before === 0 || before > Date.now()) {
+        this.#schedule();
+        return;
+      }
       await this.#events.appSessionExpired(this);
       if (!this.#valid) return;
       const after = this.getExpirationTime();

@@ -38,7 +38,13 @@ export class Attributes {
     return [...this.#values.keys()];
   }
 
+  /**
+   * Removes every attribute, reporting each as removed (the session is being
+   * invalidated: JSR 289 unbinds its attributes, as a servlet container does).
+   */
   clear(): void {
-    this.#values.clear();
+    const values = this.#values;
+    this.#values = new Map();
+    for (const [name, value] of values) this.#onChange('removed', name, value);
   }
 }

@@ -30,7 +30,8 @@ export interface SipSessionOptions {
  * A SIP session (JSR 289 §6.2): one dialog, or one standalone transaction, of
  * one application. Tracks the JSR state machine (INITIAL, EARLY, CONFIRMED,
  * TERMINATED), the transactions still running in it, and is invalidated when
- * ready (JSR 289 1.1 default) once its dialog ended and nothing is pending.
+ * ready (JSR 289 1.1 default) once its dialog ended and nothing is pending,
+ * checked by its application session after the current event (see there).
  */
 export class SipSessionImpl implements SipSession {
   readonly #id: string;
@@ -219,7 +220,13 @@ export class SipSessionImpl implements SipSession {
     this.checkReady();
   }
 
+  /** The session may have become ready: its application session checks it once the queued events are handled. */
   checkReady(): void {
+    if (this.isReadyToInvalidate()) this.#appSession.checkReady();
+  }
+
+  /** Tells the listeners the session is ready, then invalidates it unless the app turned that off (from the app session's queue). */
+  invalidateIfReady(): void {
     if (!this.isReadyToInvalidate()) return;
     if (!this.#readyNotified) {
       this.#readyNotified = true;
