@@ -88,9 +88,15 @@ export class ScriptedUa {
     return this.transport.protocol as 'udp' | 'tcp';
   }
 
-  /** sip:name@address:port */
+  /**
+   * sip:name@address:port, with `;transport=tcp` on a reliable network: a
+   * numeric host without it means UDP (RFC 3263 §4.1), which a reliable
+   * TestSiplet does not have.
+   */
   get uri(): SipUri {
-    return new SipUri({ user: this.name, host: this.address, port: this.port });
+    const uri = new SipUri({ user: this.name, host: this.address, port: this.port });
+    if (this.protocol === 'tcp') uri.params.set('transport', 'tcp');
+    return uri;
   }
 
   get contact(): string {
@@ -130,12 +136,14 @@ export class ScriptedUa {
    * Record-Route in reverse, the next CSeq.
    */
   createInDialog(request: SipRequest, response: SipResponse, method: string, options: Omit<RequestOptions, 'to'> = {}): SipRequest {
+    // RFC 3261 §13.2.2.4: the ACK for a 2xx takes the INVITE's CSeq number and uses up none.
+    const seq = method === 'ACK' ? request.cseq.seq : this.#nextCSeq(request);
     const target = response.contact[0]?.uri ?? request.uri;
     const req = new SipRequest(method, target.clone());
     req.add('From', request.get('from') as string);
     req.add('To', response.get('to') as string);
     req.add('Call-ID', request.callId);
-    req.add('CSeq', `${this.#nextCSeq(request)} ${method}`);
+    req.add('CSeq', `${seq} ${method}`);
     req.add('Max-Forwards', '70');
     for (const rr of [...response.recordRoute].reverse()) req.add('Route', rr.toString());
     if (method === 'INVITE' || method === 'UPDATE') req.add('Contact', this.contact);
@@ -173,8 +181,8 @@ export class ScriptedUa {
     await this.transport.send({ address: to.address, port: to.port, protocol: this.protocol }, request.toBuffer());
   }
 
-  /** Sends the same bytes again (a retransmission). */
-  async resend(message: SipRequest, to: Endpoint = this.target): Promise<void> {
+  /** Sends the same bytes again (a retransmission): a request, or a response (to the server unless `to` says otherwise). */
+  async resend(message: SipMessageValue, to: Endpoint = this.target): Promise<void> {
     await this.transport.send({ address: to.address, port: to.port, protocol: this.protocol }, message.toBuffer());
   }
 
@@ -193,7 +201,6 @@ export class ScriptedUa {
       return ack;
     }
     const ack = this.createInDialog(invite, response, 'ACK');
-    ack.set('CSeq', `${invite.cseq.seq} ACK`);
     await this.send(ack);
     return ack;
   }

@@ -203,32 +203,44 @@ export class SipContainer implements CoreHost, MessageRuntime {
       this.#reject(request, 500, 'Server Internal Error (no application for this session)');
       return;
     }
+    // JSR 289 §6.2.4.1.2: the session is not invalidated under a servlet that has yet to
+    // see (or is still handling) an event of it: the dispatch counts as pending work.
+    session.transactionStarted();
     void session.getApplicationSession().queue.run(async () => {
-      session.access();
-      const servletName = session.getHandler();
-      const servlet = app.loaded.getServlet(servletName);
       try {
-        if (servlet === undefined) throw new Error(`the application has no servlet named ${servletName}`);
-        await servlet.handleRequest(request);
-      } catch (error) {
-        this.#counters.handlerErrors++;
-        app.log.error({ err: error, app: app.name, servlet: servletName, method: request.getMethod() }, `servlet ${servletName} of ${app.name} failed on ${request.getMethod()}`);
-        if (error instanceof SipError) this.#reject(request, error.status, error.reason);
-        else this.#reject(request, 500);
-        return;
-      }
-      if (request.isInitial() && !request.isCommitted() && request.getAttribute(NOT_HANDLED_ATTRIBUTE) === true) {
-        // JSR 289 §2.3.1: what the servlet did not handle is refused.
-        if (isKnownMethod(request.getMethod())) this.#reject(request, 500, 'Request not handled by app');
-        else this.#reject(request, 501, undefined, [['Allow', KNOWN_METHODS.join(', ')]]);
+        await this.#serveRequest(app, session, request);
+      } finally {
+        session.transactionEnded();
       }
     });
+  }
+
+  async #serveRequest(app: DeployedApp, session: SipSessionImpl, request: IncomingRequest): Promise<void> {
+    session.access();
+    const servletName = session.getHandler();
+    const servlet = app.loaded.getServlet(servletName);
+    try {
+      if (servlet === undefined) throw new Error(`the application has no servlet named ${servletName}`);
+      await servlet.handleRequest(request);
+    } catch (error) {
+      this.#counters.handlerErrors++;
+      app.log.error({ err: error, app: app.name, servlet: servletName, method: request.getMethod() }, `servlet ${servletName} of ${app.name} failed on ${request.getMethod()}`);
+      if (error instanceof SipError) this.#reject(request, error.status, error.reason);
+      else this.#reject(request, 500);
+      return;
+    }
+    if (request.isInitial() && !request.isCommitted() && request.getAttribute(NOT_HANDLED_ATTRIBUTE) === true) {
+      // JSR 289 §2.3.1: what the servlet did not handle is refused.
+      if (isKnownMethod(request.getMethod())) this.#reject(request, 500, 'Request not handled by app');
+      else this.#reject(request, 501, undefined, [['Allow', KNOWN_METHODS.join(', ')]]);
+    }
   }
 
   dispatchResponse(response: IncomingResponse): void {
     const session = response.getSession();
     const app = this.appOf(session);
     if (app === undefined) return;
+    session.transactionStarted();
     void session.getApplicationSession().queue.run(async () => {
       session.access();
       const servletName = session.getHandler();
@@ -239,6 +251,8 @@ export class SipContainer implements CoreHost, MessageRuntime {
       } catch (error) {
         this.#counters.handlerErrors++;
         app.log.error({ err: error, app: app.name, servlet: servletName, status: response.getStatus() }, `servlet ${servletName} of ${app.name} failed on a ${response.getStatus()} response`);
+      } finally {
+        session.transactionEnded();
       }
     });
   }
@@ -282,8 +296,7 @@ export class SipContainer implements CoreHost, MessageRuntime {
   #onRequest(request: SipRequest, tx: ServerTransaction, source: MessageSource): void {
     this.#counters.requests++;
     if (request.method === 'CANCEL' && tx.kind === 'server-non-invite') {
-      const cancel = this.#uas.handleCancel(request, tx);
-      if (cancel !== undefined) this.dispatchRequest(cancel);
+      this.#uas.handleCancel(request, tx);
       return;
     }
     if (request.to.tag !== undefined) {
@@ -308,7 +321,11 @@ export class SipContainer implements CoreHost, MessageRuntime {
     if (request.method === 'INVITE' || request.method === 'UPDATE' || request.method === 'SUBSCRIBE' || request.method === 'NOTIFY') {
       dialog.refreshTarget(request);
     }
-    if (request.method === 'PRACK') this.#uas.prackReceived(session, request);
+    // RFC 3262 §3: a PRACK that acknowledges no pending reliable 1xx is answered 481.
+    if (request.method === 'PRACK' && !this.#uas.prackReceived(session, request)) {
+      tx.respond(createResponse(request, 481, { reason: 'Call/Transaction Does Not Exist (no reliable provisional response to acknowledge)' }));
+      return;
+    }
     session.transactionStarted();
     const wrapped = new IncomingRequest({ request, session, source, runtime: this, initial: false, transaction: tx });
     this.#uas.track(wrapped);

@@ -2,7 +2,7 @@ import { IllegalStateError } from '../api/index.js';
 import { Dialog, DIALOG_CREATING, TARGET_REFRESH } from '../dialog/index.js';
 import { createResponse, SipUri, type SipRequest, type SipResponse } from '../sip/message/index.js';
 import { newBranch, type ClientInviteTransaction, type ClientTransaction } from '../sip/transaction/index.js';
-import type { Destination, Protocol } from '../sip/transport/index.js';
+import { ipFamily, type Destination, type MessageSource, type Protocol } from '../sip/transport/index.js';
 import type { CoreHost } from './core-host.js';
 import { IncomingResponse, OutgoingRequest } from './message/index.js';
 import type { SipSessionImpl } from './session/index.js';
@@ -20,6 +20,15 @@ const AUTO_CONTACT = 'uac.autoContact';
  */
 export class UacCore {
   readonly #host: CoreHost;
+  /** The derived sessions (JSR 289 §6.2.3.2) each forked initial request created. */
+  readonly #forks = new WeakMap<OutgoingRequest, SipSessionImpl[]>();
+  /**
+   * Per INVITE sent, the To tags it got a 2xx from, with the app's ACK once sent:
+   * a 2xx with a known tag is a retransmission, even after its session is gone.
+   */
+  readonly #answered = new WeakMap<OutgoingRequest, Map<string, SentAck | undefined>>();
+  /** The INVITE each ACK the app created acknowledges. */
+  readonly #ackOf = new WeakMap<OutgoingRequest, OutgoingRequest>();
 
   constructor(host: CoreHost) {
     this.#host = host;
@@ -58,7 +67,9 @@ export class UacCore {
     const ack = dialog.createRequest('ACK', { cseq: res.message.cseq.seq });
     // RFC 3261 §13.2.2.4: the ACK carries the INVITE's credentials.
     for (const h of ['authorization', 'proxy-authorization']) for (const v of invite.getAll(h)) ack.add(h, v);
-    return new OutgoingRequest({ request: ack, session, runtime: this.#host.runtime, kind: 'ack' });
+    const out = new OutgoingRequest({ request: ack, session, runtime: this.#host.runtime, kind: 'ack' });
+    this.#ackOf.set(out, res.getRequest());
+    return out;
   }
 
   createPrack(res: IncomingResponse): OutgoingRequest {
@@ -101,10 +112,13 @@ export class UacCore {
       return;
     }
     req.transaction = tx;
+    // JSR 289 getRemoteAddr & co.: where the request went is where its responses come from.
+    const source = this.#sourceOf(destination);
+    req.source = source;
     let answered = false;
     tx.onResponse((response) => {
       answered = true;
-      this.#response(req, response);
+      this.#response(req, response, source);
     });
     tx.onTimeout(() => this.#fail(req, 408));
     tx.onTransportError((error) => {
@@ -124,7 +138,7 @@ export class UacCore {
     this.#response(req, createResponse(req.message, status, { reason }));
   }
 
-  #response(req: OutgoingRequest, response: SipResponse): void {
+  #response(req: OutgoingRequest, response: SipResponse, source?: MessageSource): void {
     const status = response.status;
     // 100 Trying is hop by hop: applications never see it (JSR 289 §5.6).
     if (status === 100) return;
@@ -136,14 +150,20 @@ export class UacCore {
     if (req.finalResponse !== undefined) {
       // A 2xx again after the final response: a retransmission, or another fork's 2xx (RFC 3261 §13.2.2.4).
       if (method !== 'INVITE' || status < 200 || status >= 300 || tag === undefined) return;
-      const existing = this.#host.sessions.findByDialog(response.callId, req.message.from.tag ?? '', tag);
-      if (existing !== undefined) {
-        this.#reAck(existing, response);
+      const answered = this.#answered.get(req);
+      if (answered?.has(tag)) {
+        this.#resendAck(answered.get(tag));
         return;
       }
+      // Otherwise the first 2xx of another fork (early dialog or none yet): the app ACKs it (and may BYE it).
+    }
+    if (method === 'INVITE' && status >= 200 && status < 300 && tag !== undefined) {
+      const answered = this.#answered.get(req);
+      if (answered === undefined) this.#answered.set(req, new Map([[tag, undefined]]));
+      else answered.set(tag, undefined);
     }
 
-    const wrapper = new IncomingResponse({ response, request: req, session, runtime: this.#host.runtime });
+    const wrapper = new IncomingResponse({ response, request: req, session, runtime: this.#host.runtime, source });
     if (dialogCreating && tag !== undefined && status < 300) {
       session = this.#dialogFor(req, session, response);
       if (session !== wrapper.getSession()) wrapper.moveTo(session);
@@ -151,6 +171,9 @@ export class UacCore {
       session.dialog?.refreshTarget(response);
     }
 
+    // Dispatched before the bookkeeping below: the dispatch holds the session, so ending
+    // the transaction cannot invalidate it before the servlet has seen this response.
+    this.#host.dispatchResponse(wrapper);
     if (status >= 200 && req.finalResponse === undefined) {
       req.finalResponse = wrapper;
       req.getSession().transactionEnded();
@@ -159,10 +182,23 @@ export class UacCore {
         this.#host.sessions.unbindDialog(session);
         session.dialog = undefined;
         session.setState('INITIAL');
+        // RFC 3261 §12.3: so do the early dialogs of the other forks.
+        this.#endEarlyDialogs(this.#forks.get(req) ?? []);
+      } else if (dialogCreating && method === 'INVITE') {
+        // RFC 3261 §13.2.2.4: early dialogs not confirmed when the INVITE transaction
+        // would end (64*T1 after the first 2xx) are over.
+        // No fork's 1xx is taken after the final response, so none turns early later.
+        const forks = [req.getSession(), ...(this.#forks.get(req) ?? [])];
+        if (forks.some((s) => s.getState() === 'EARLY')) setTimeout(() => this.#endEarlyDialogs(forks), 64 * this.#host.t1).unref();
       }
       if (method === 'BYE') session.setState('TERMINATED');
+      else if ((status === 481 || status === 408) && req.kind === 'subsequent' && session.dialog !== undefined) {
+        // RFC 3261 §12.2.1.2: the peer no longer knows the dialog, or cannot be reached: it is over.
+        this.#host.sessions.unbindDialog(session);
+        session.dialog.state = 'terminated';
+        session.setState('TERMINATED');
+      }
     }
-    this.#host.dispatchResponse(wrapper);
   }
 
   /**
@@ -204,10 +240,23 @@ export class UacCore {
       derivedFrom: session,
     });
     derived.setHandler(session.getHandler());
+    const forks = this.#forks.get(req);
+    if (forks === undefined) this.#forks.set(req, [derived]);
+    else forks.push(derived);
     derived.dialog = Dialog.asUac(req.message, response);
     this.#host.sessions.bindDialog(derived);
     derived.setState(response.status < 200 ? 'EARLY' : 'CONFIRMED');
     return derived;
+  }
+
+  /** Terminates the sessions whose dialog is still early (their fork never answered finally). */
+  #endEarlyDialogs(sessions: SipSessionImpl[]): void {
+    for (const s of sessions) {
+      if (!s.isValid() || s.getState() !== 'EARLY') continue;
+      this.#host.sessions.unbindDialog(s);
+      if (s.dialog !== undefined) s.dialog.state = 'terminated';
+      s.setState('TERMINATED');
+    }
   }
 
   async #sendAck(req: OutgoingRequest): Promise<void> {
@@ -216,13 +265,20 @@ export class UacCore {
     const target = targets[0];
     if (target === undefined) throw new IllegalStateError(`cannot resolve ${nextHop(msg)?.toString() ?? msg.uriText} to send the ACK`);
     const destination = this.#host.network.prepareRequest(msg, target, newBranch());
-    const session = req.getSession();
-    session.internal.set(ACK_SENT + msg.cseq.seq, { ack: msg, destination });
+    const sent: SentAck = { ack: msg, destination };
+    req.getSession().internal.set(ACK_SENT + msg.cseq.seq, sent);
+    const invite = this.#ackOf.get(req);
+    const tag = msg.to.tag;
+    if (invite !== undefined && tag !== undefined) this.#answered.get(invite)?.set(tag, sent);
     await this.#host.network.sendRequest(msg, destination);
   }
 
   #reAck(session: SipSessionImpl, response: SipResponse): void {
-    const sent = session.internal.get(ACK_SENT + response.cseq.seq) as { ack: SipRequest; destination: Destination } | undefined;
+    this.#resendAck(session.internal.get(ACK_SENT + response.cseq.seq) as SentAck | undefined);
+  }
+
+  /** RFC 3261 §13.2.2.4: a retransmitted 2xx gets the same ACK again (none if the app has not sent it yet). */
+  #resendAck(sent: SentAck | undefined): void {
     if (sent === undefined) return;
     this.#host.network.sendRequest(sent.ack, sent.destination).catch((error: unknown) => {
       this.#host.log.debug({ err: error }, 'could not re-send an ACK');
@@ -240,10 +296,25 @@ export class UacCore {
     }
   }
 
+  #sourceOf(destination: Destination): MessageSource {
+    const family = ipFamily(destination.address) === 6 ? 6 : 4;
+    let local = destination.local;
+    if (local === undefined) {
+      const { host, port } = this.#host.network.sentBy(destination.protocol, family);
+      local = { address: host, port, family };
+    }
+    return { protocol: destination.protocol, local, remote: { address: destination.address, port: destination.port, family } };
+  }
+
   #contact(protocol: Protocol): string {
     const { host, port } = this.#host.network.sentBy(protocol);
     return `<sip:${host}:${port}${protocol === 'udp' ? '' : `;transport=${protocol}`}>`;
   }
+}
+
+interface SentAck {
+  ack: SipRequest;
+  destination: Destination;
 }
 
 /** RFC 3261 §8.1.2: the first Route if it is a loose router, else the Request-URI. */

@@ -10,6 +10,8 @@ import type { SipSessionImpl } from './session/index.js';
 /** A 2xx to INVITE waiting for its ACK, or a reliable 1xx waiting for its PRACK. */
 interface Pending {
   timer: NodeJS.Timeout | undefined;
+  /** For a reliable 1xx: the CSeq number of its INVITE, which the PRACK's RAck repeats. */
+  cseq?: number;
   settle(ok: boolean): void;
 }
 
@@ -69,7 +71,14 @@ export class UasCore {
       return Promise.reject(new IllegalStateError('the UAC did not indicate support for 100rel (RFC 3262): send this provisional response unreliably'));
     }
     const session = res.getSession();
-    const rseq = ((session.internal.get(RSEQ) as number | undefined) ?? Math.floor(Math.random() * 0x7fffffff) + 1) + 1;
+    for (const key of session.internal.keys()) {
+      if (key.startsWith(PRACK_WAIT)) {
+        // RFC 3262 §3: one unacknowledged reliable provisional response at a time.
+        return Promise.reject(new IllegalStateError(`a reliable provisional response (RSeq ${key.slice(PRACK_WAIT.length)}) is not acknowledged yet: wait for its sendReliably() to resolve`));
+      }
+    }
+    // RFC 3262 §3: the first RSeq is random in 1 … 2**31 - 1, then each one is the last plus one.
+    const rseq = ((session.internal.get(RSEQ) as number | undefined) ?? Math.floor(Math.random() * 0x7ffffffe)) + 1;
     session.internal.set(RSEQ, rseq);
     const msg = res.message;
     msg.set('RSeq', String(rseq));
@@ -81,7 +90,7 @@ export class UasCore {
     return new Promise<void>((resolve, reject) => {
       const key = PRACK_WAIT + rseq;
       // RFC 3262 §3: retransmit at T1, doubling, until the PRACK or 64*T1.
-      this.#retransmit(session, key, () => tx.respond(msg), (ok) => {
+      const pending = this.#retransmit(session, key, () => tx.respond(msg), (ok) => {
         if (ok) resolve();
         else {
           const app = this.#host.appOf(session);
@@ -89,6 +98,7 @@ export class UasCore {
           reject(new IllegalStateError(`no PRACK for the reliable ${msg.status} (RSeq ${rseq}) within 64*T1`));
         }
       });
+      pending.cseq = req.message.cseq.seq;
     });
   }
 
@@ -97,40 +107,54 @@ export class UasCore {
     (session.internal.get(ACK_WAIT + ack.cseq.seq) as Pending | undefined)?.settle(true);
   }
 
-  /** A PRACK arrived: stop retransmitting the reliable 1xx its RAck names (RFC 3262 §3). */
-  prackReceived(session: SipSessionImpl, prack: SipRequest): void {
-    const rack = /^\s*(\d+)/.exec(prack.get('rack') ?? '');
-    if (rack) (session.internal.get(PRACK_WAIT + rack[1]) as Pending | undefined)?.settle(true);
+  /**
+   * A PRACK arrived: stop retransmitting the reliable 1xx its RAck names (RFC 3262 §3).
+   * False when it acknowledges no unacknowledged reliable response (to be answered 481).
+   */
+  prackReceived(session: SipSessionImpl, prack: SipRequest): boolean {
+    const rack = /^\s*(\d+)\s+(\d+)\s+(\S+)/.exec(prack.get('rack') ?? '');
+    if (!rack) return false;
+    const pending = session.internal.get(PRACK_WAIT + rack[1]) as Pending | undefined;
+    if (pending === undefined || pending.cseq !== Number(rack[2]) || rack[3]?.toUpperCase() !== 'INVITE') return false;
+    pending.settle(true);
+    return true;
   }
 
   /**
    * CANCEL (RFC 3261 §9.2): answered 200 at once and its INVITE 487 if still
-   * pending, before the app's doCancel runs; 481 when no INVITE matches.
-   * Returns the wrapped CANCEL for the app, or undefined when there is nothing to tell it.
+   * pending, then the app's doCancel runs (JSR 289 §11.2.4.1); 481 when no
+   * INVITE matches. An INVITE already answered finally is not affected and the
+   * app is not told.
    */
-  handleCancel(cancel: SipRequest, tx: ServerNonInviteTransaction): IncomingRequest | undefined {
+  handleCancel(cancel: SipRequest, tx: ServerNonInviteTransaction): void {
     const inviteTx = tx.cancelled;
     const invite = inviteTx ? this.#byTransaction.get(inviteTx) : undefined;
     if (inviteTx === undefined) {
       tx.respond(createResponse(cancel, 481));
-      return undefined;
+      return;
     }
     const toTag = invite?.getSession().localTag ?? inviteTx.lastResponse?.to.tag;
-    tx.respond(createResponse(cancel, 200, { toTag }));
     if (invite === undefined) {
+      tx.respond(createResponse(cancel, 200, { toTag }));
       if (inviteTx.lastResponse === undefined || inviteTx.lastResponse.status < 200) {
         inviteTx.respond(createResponse(inviteTx.request, 487, { toTag: toTag ?? 'cancelled' }));
       }
-      return undefined;
+      return;
     }
-    if (!invite.isCommitted()) {
-      invite.cancelled = true;
-      const res = invite.createResponse(487) as OutgoingResponse;
-      res.send().catch((error: unknown) => this.#host.log.debug({ err: error }, 'could not answer a cancelled INVITE'));
+    if (invite.isCommitted()) {
+      tx.respond(createResponse(cancel, 200, { toTag }));
+      return;
     }
-    const session = invite.getSession();
-    session.transactionStarted();
-    return new IncomingRequest({ request: cancel, session, source: tx.source, runtime: this.#host.runtime, initial: false, transaction: tx });
+    // doCancel is queued now and runs later (after any handler still busy with the
+    // INVITE), so the 200 and the 487 are on the wire before it.
+    const res = invite.createResponse(487) as OutgoingResponse;
+    invite.cancelled = true;
+    const wrapped = new IncomingRequest({ request: cancel, session: invite.getSession(), source: tx.source, runtime: this.#host.runtime, initial: false, transaction: tx });
+    this.#host.dispatchRequest(wrapped);
+    tx.respond(createResponse(cancel, 200, { toTag }));
+    // JSR 289 §11.2.4.1: the app neither answers the CANCEL nor the INVITE any more.
+    wrapped.commit();
+    res.send().catch((error: unknown) => this.#host.log.debug({ err: error }, 'could not answer a cancelled INVITE'));
   }
 
   /** Contact, Record-Route and dialog state for a response before it is sent. */
@@ -187,13 +211,15 @@ export class UasCore {
       },
     };
     const tick = (): void => {
-      if (Date.now() >= deadline) {
+      const left = deadline - Date.now();
+      if (left <= 0) {
         pending.settle(false);
         return;
       }
       resend();
       interval = Math.min(interval * 2, t2);
-      pending.timer = setTimeout(tick, interval);
+      // The last wait ends at 64*T1, not after a whole (doubled) interval.
+      pending.timer = setTimeout(tick, Math.min(interval, left));
     };
     session.internal.set(key, pending);
     pending.timer = setTimeout(tick, interval);

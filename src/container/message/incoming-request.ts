@@ -92,6 +92,10 @@ export class IncomingRequest extends ServletMessage implements SipServletRequest
 
   createResponse(status: number, reason?: string): SipServletResponse {
     if (this.message.method === 'ACK') throw new IllegalStateError('an ACK is never answered');
+    if (this.cancelled) {
+      throw new IllegalStateError(`the ${this.message.method} was cancelled: the container answered it 487 when the CANCEL came; a response can no longer be sent`);
+    }
+    if (this.message.method === 'CANCEL') throw new IllegalStateError('the container answers CANCEL itself (JSR 289 §11.2.4.1); handle it in doCancel without responding');
     if (this.isCommitted()) {
       throw new IllegalStateError(`${this.message.method} was already answered with a final response (${this.finalResponse?.getStatus() ?? '?'}); no further response can be sent`);
     }
