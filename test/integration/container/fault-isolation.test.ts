@@ -143,6 +143,8 @@ describe('fault isolation', () => {
     await alice.send(req);
     const ok = await alice.expectResponse(req, 200);
     const ack = alice.createInDialog(req, ok, 'ACK', { headers: { 'X-Fail': 'ack' } });
+    // RFC 3261 §13.2.2.4: the ACK of a 2xx carries the INVITE's CSeq number.
+    ack.set('CSeq', `${req.cseq.seq} ACK`);
     await alice.send(ack);
     await until(() => failures(records).length === 1, 'the failure to be logged');
     expect(failures(records)[0]).toMatchObject({ app: 'faulty', servlet: 'boom', method: 'ACK' });

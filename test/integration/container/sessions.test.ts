@@ -427,7 +427,9 @@ class SenderServlet extends SipServlet {
   override async doOptions(req: SipServletRequest): Promise<void> {
     await req.createResponse(200).send();
     const appSession = this.factory.createApplicationSession();
-    const msg = this.factory.createRequest({ appSession, method: 'MESSAGE', from: 'sip:app@127.0.0.1', to: req.getFrom().uri });
+    // To the caller's Contact: where it can be reached (with its transport).
+    const contact = req.getAddressHeader('Contact') ?? req.getFrom();
+    const msg = this.factory.createRequest({ appSession, method: 'MESSAGE', from: 'sip:app@127.0.0.1', to: contact.uri });
     msg.setContent('hello', 'text/plain');
     await msg.send();
     uac.push(`sent:${msg.getSession().getState()}`);
