@@ -19,6 +19,7 @@ import {
   TcpTransport,
   TransportLayer,
   UdpTransport,
+  type Protocol,
   type Transport,
 } from './sip/transport/index.js';
 import { forLayer, SipletError, type Logger } from './util/index.js';
@@ -75,6 +76,13 @@ export function createSipStack(options: SipStackOptions): SipStack {
     prepareRequest: (request, destination, branch) => messages.prepareRequest(request, destination, branch),
     sendRequest: (request, destination) => messages.sendRequest(request, destination),
     sentBy: (protocol, family) => messages.sentBy(protocol, family),
+    isOurs: (uri) => messages.isLocal(uri.host, uri.port, uri.transport as Protocol | undefined),
+    isLocalDomain: (uri) => {
+      const host = uri.hostname.toLowerCase();
+      return config.domains.includes(host) || (uri.port === undefined ? messages.isLocalHost(uri.host) : messages.isLocal(uri.host, uri.port));
+    },
+    mayRelay: (uri) => matchesDomain(uri.hostname.toLowerCase(), config.relayDomains),
+    forwardResponse: (response) => messages.forwardResponse(response),
   };
   const router = options.router ?? new DefaultApplicationRouter({ logger: forLayer(logger, 'router') });
   const container = new SipContainer({ transactions, network, router, logger: forLayer(logger, 'container'), t1: config.t1, t2: config.t2 });
@@ -173,6 +181,11 @@ export async function startServer(config: SipletConfig, logger: Logger): Promise
       log.info('server closed');
     },
   };
+}
+
+/** `example.com` in the list matches example.com and its subdomains (sip.example.com). */
+function matchesDomain(host: string, domains: readonly string[]): boolean {
+  return domains.some((d) => host === d || host.endsWith('.' + d));
 }
 
 /** Deploys every app folder found in the apps folder; one that fails is logged and skipped. */

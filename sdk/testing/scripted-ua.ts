@@ -61,6 +61,8 @@ export class ScriptedUa {
   /** Where each received request came from, to answer it. */
   readonly #sources = new WeakMap<SipRequest, Endpoint>();
   readonly #cseq = new Map<string, number>();
+  /** Route sets of the dialogs this UA created as a UAC, by Call-ID and remote tag. */
+  readonly #routeSets = new Map<string, string[]>();
 
   constructor(network: MemoryNetwork, options: { name: string; address: string; port: number; target: Endpoint; reliable?: boolean }) {
     this.name = options.name;
@@ -145,7 +147,15 @@ export class ScriptedUa {
     req.add('Call-ID', request.callId);
     req.add('CSeq', `${seq} ${method}`);
     req.add('Max-Forwards', '70');
-    for (const rr of [...response.recordRoute].reverse()) req.add('Route', rr.toString());
+    // RFC 3261 §12.1.2: the route set is fixed by the response that created the dialog; a later
+    // response (to a re-INVITE) without Record-Route does not change it.
+    const key = request.callId + '|' + (response.to.tag ?? '');
+    let routes = this.#routeSets.get(key);
+    if (routes === undefined || response.recordRoute.length > 0) {
+      routes = [...response.recordRoute].reverse().map((r) => r.toString());
+      if (routes.length > 0 || !this.#routeSets.has(key)) this.#routeSets.set(key, routes);
+    }
+    for (const r of routes) req.add('Route', r);
     if (method === 'INVITE' || method === 'UPDATE') req.add('Contact', this.contact);
     this.#apply(req, options);
     return req;

@@ -23,6 +23,8 @@ export interface SipletConfig {
   readonly logFormat: LogFormat;
   /** Domains this server is responsible for; empty means only its own addresses. */
   readonly domains: readonly string[];
+  /** Domains requests may be relayed to when no application takes them; empty: none (no open relay). */
+  readonly relayDomains: readonly string[];
   /** RFC 3261 §17.1.1.1 T1: RTT estimate. */
   readonly t1: number;
   /** RFC 3261 §17.1.2.2 T2: maximum retransmit interval for non-INVITE requests and INVITE responses. */
@@ -103,6 +105,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   setting('logLevel', 'log-level', { kind: 'enum', values: LOG_LEVELS }, 'info', 'Least severe level logged.', `one of ${LOG_LEVELS.join(', ')}`),
   setting('logFormat', 'log-format', { kind: 'enum', values: ['json', 'pretty'] }, 'json', 'json (one object a line) or pretty (for a terminal).', 'json or pretty'),
   setting('domains', 'domains', { kind: 'domains' }, [], 'Comma-separated domains this server serves; empty means its own addresses.', 'a comma-separated list of domain names'),
+  setting('relayDomains', 'relay-domains', { kind: 'domains' }, [], 'Comma-separated domains a request no application takes may be relayed to; empty means none (no open relay).', 'a comma-separated list of domain names'),
   setting('t1', 't1', MS(1, 60_000), 500, 'Timer T1, RTT estimate (ms), RFC 3261 §17.', 'milliseconds, 500 unless you know the network'),
   setting('t2', 't2', MS(1, 600_000), 4000, 'Timer T2, longest retransmit interval (ms).', 'milliseconds, at least T1'),
   setting('t4', 't4', MS(1, 600_000), 5000, 'Timer T4, longest a message stays in the network (ms).', 'milliseconds'),

@@ -1,4 +1,4 @@
-import type { SipRequest, SipUri } from '../sip/message/index.js';
+import type { SipRequest, SipResponse, SipUri } from '../sip/message/index.js';
 import type { Destination, Protocol } from '../sip/transport/index.js';
 
 /**
@@ -15,4 +15,12 @@ export interface SipNetwork {
   sendRequest(request: SipRequest, destination: Destination): Promise<void>;
   /** Our address for Via sent-by and Contact, for a protocol. */
   sentBy(protocol: Protocol, family?: 4 | 6): { host: string; port: number };
+  /** True when a URI's host and port name this server (RFC 3261 §16.4). */
+  isOurs(uri: SipUri): boolean;
+  /** True when a Request-URI is for a domain this server serves (its addresses or configured domains). */
+  isLocalDomain(uri: SipUri): boolean;
+  /** True when requests no application takes may be relayed to this URI's domain. */
+  mayRelay(uri: SipUri): boolean;
+  /** Forwards a response statelessly along its Via (RFC 3261 §16.11); our Via must be gone already. */
+  forwardResponse(response: SipResponse): Promise<void>;
 }

@@ -1,17 +1,30 @@
 import {
+  IllegalStateError,
   NOT_HANDLED_ATTRIBUTE,
   SipError,
   type Address,
   type B2buaHelper,
   type Proxy,
 } from '../api/index.js';
-import type { ApplicationRouter, RouterRequest } from '../router/index.js';
+import type { ApplicationRouter, RouterRequest, RoutingRegion } from '../router/index.js';
 import { answerWithoutApplication, checkRequest, isKnownMethod, KNOWN_METHODS, newTag, SUPPORTED_OPTION_TAGS } from '../sip/core/index.js';
-import { createResponse, parseUri, SipUri, type SipRequest, type Uri } from '../sip/message/index.js';
+import { createResponse, NameAddress, parseNameAddress, parseUri, SipUri, type SipRequest, type SipResponse, type Uri } from '../sip/message/index.js';
 import type { ServerTransaction, TransactionLayer } from '../sip/transaction/index.js';
 import type { MessageSource } from '../sip/transport/index.js';
 import { SipletError, type Logger } from '../util/index.js';
 import type { CoreHost } from './core-host.js';
+import {
+  parseSessionRef,
+  popOurRoute,
+  ProxyImpl,
+  ROUTER_PARAM,
+  RouterStateCodec,
+  SESSION_PARAM,
+  SubsequentForwarder,
+  ourUri,
+  type ProxyHost,
+  type RoutedState,
+} from './proxy/index.js';
 import { DeployedApp } from './deployed-app.js';
 import { loadAppFolder, loadAppModule, type LoadAppFolderOptions, type LoadAppFolderResult, type LoadedApplication } from './deploy/index.js';
 import type { DescriptorShape } from './model/index.js';
@@ -46,6 +59,28 @@ export interface SipContainerOptions {
 
 const APP = 'container.app';
 
+/** What the router chose for an initial request. */
+interface Selected {
+  app: DeployedApp;
+  subscriberUri?: Uri;
+  region?: RoutingRegion;
+  /** The router's state, handed back to it when the app proxies the request (CONTINUE). */
+  state: unknown;
+}
+
+/** What the application router sees of a request: read-only, public data. */
+function routerView(request: SipRequest, origin: 'NETWORK' | 'APPLICATION'): RouterRequest {
+  return {
+    method: request.method,
+    requestUri: request.uriText,
+    from: request.from.uri.toString(),
+    to: request.to.uri.toString(),
+    header: (name) => request.get(name),
+    isInitial: true,
+    origin,
+  };
+}
+
 export interface ContainerCounters {
   /** Requests that reached the container (ACK for 2xx not included). */
   requests: number;
@@ -67,7 +102,7 @@ export interface ContainerCounters {
  *           ─► To tag? ─► session by dialog ─► servlet (subsequent request)
  *           ─► initial ─► stateless checks ─► router ─► app session ─► servlet
  */
-export class SipContainer implements CoreHost, MessageRuntime {
+export class SipContainer implements CoreHost, MessageRuntime, ProxyHost {
   readonly transactions: TransactionLayer;
   readonly network: SipNetwork;
   readonly sessions = new SessionManager();
@@ -79,6 +114,14 @@ export class SipContainer implements CoreHost, MessageRuntime {
   readonly #apps = new Map<string, DeployedApp>();
   readonly #uas: UasCore;
   readonly #uac: UacCore;
+  readonly #forwarder: SubsequentForwarder;
+  readonly #routerStates = new RouterStateCodec();
+  /** The proxy of each initial request an app proxies. */
+  readonly #proxies = new WeakMap<IncomingRequest, ProxyImpl>();
+  /** Router state of each initial request delivered to an app (for CONTINUE when it proxies). */
+  readonly #routing = new WeakMap<IncomingRequest, { state: unknown; region?: RoutingRegion }>();
+  /** Subsequent requests of proxied dialogs: forwarded once the app's handler returned. */
+  readonly #toForward = new WeakSet<IncomingRequest>();
   readonly #counters: ContainerCounters = { requests: 0, initial: 0, noApplication: 0, handlerErrors: 0 };
 
   constructor(options: SipContainerOptions) {
@@ -90,9 +133,10 @@ export class SipContainer implements CoreHost, MessageRuntime {
     this.t2 = options.t2 ?? 4000;
     this.#uas = new UasCore(this);
     this.#uac = new UacCore(this);
+    this.#forwarder = new SubsequentForwarder(this);
     this.transactions.onRequest((request, tx, source) => this.#onRequest(request, tx, source));
     this.transactions.onAck((ack, source) => this.#onAck(ack, source));
-    this.transactions.onStrayResponse((response) => this.#uac.strayResponse(response));
+    this.transactions.onStrayResponse((response) => this.#strayResponse(response));
   }
 
   // ---- deployment -----------------------------------------------------------------
@@ -229,8 +273,15 @@ export class SipContainer implements CoreHost, MessageRuntime {
       else this.#reject(request, 500);
       return;
     }
-    if (request.isInitial() && !request.isCommitted() && request.getAttribute(NOT_HANDLED_ATTRIBUTE) === true) {
-      // JSR 289 §2.3.1: what the servlet did not handle is refused.
+    if (this.#toForward.has(request)) {
+      // A subsequent request of a record-routed proxy: it goes on once the app has seen it (JSR 289 §10.2.5).
+      if (request.getMethod() === 'ACK') this.#forwarder.relay(request.message, undefined);
+      else if (!request.isCommitted()) this.#forwarder.forward(request);
+      return;
+    }
+    if (!request.isCommitted() && request.getAttribute(NOT_HANDLED_ATTRIBUTE) === true) {
+      // JSR 289 §2.3.1: what the servlet did not handle is refused. A subsequent request the app has
+      // no handler for is refused too, rather than left unanswered.
       if (isKnownMethod(request.getMethod())) this.#reject(request, 500, 'Request not handled by app');
       else this.#reject(request, 501, undefined, [['Allow', KNOWN_METHODS.join(', ')]]);
     }
@@ -255,6 +306,68 @@ export class SipContainer implements CoreHost, MessageRuntime {
         session.transactionEnded();
       }
     });
+  }
+
+  // ---- ProxyHost -------------------------------------------------------------------------
+
+  enqueue(session: SipSessionImpl, task: () => Promise<void> | void): void {
+    session.transactionStarted();
+    void session.getApplicationSession().queue.run(async () => {
+      try {
+        session.access();
+        await task();
+      } finally {
+        session.transactionEnded();
+      }
+    });
+  }
+
+  async invokeResponse(response: IncomingResponse): Promise<void> {
+    const session = response.getSession();
+    const app = this.appOf(session);
+    if (app === undefined) return;
+    const servletName = session.getHandler();
+    try {
+      const servlet = app.loaded.getServlet(servletName);
+      if (servlet === undefined) throw new Error(`the application has no servlet named ${servletName}`);
+      await servlet.handleResponse(response);
+    } catch (error) {
+      this.#counters.handlerErrors++;
+      app.log.error({ err: error, app: app.name, servlet: servletName, status: response.getStatus() }, `servlet ${servletName} of ${app.name} failed on a ${response.getStatus()} response`);
+    }
+  }
+
+  /**
+   * JSR 289 §15.4.1: a request an app proxies goes back to the application
+   * router (CONTINUE). When it names another application, the request is
+   * routed to this server again with the router's state in a Route parameter
+   * (§15.6), so the next application gets it as an initial request.
+   */
+  continueRouting(branchRequest: OutgoingRequest, original: IncomingRequest): NameAddress[] {
+    const routed = this.#routing.get(original);
+    const msg = branchRequest.message;
+    let info;
+    try {
+      info = this.#router.getNextApplication(routerView(msg, 'APPLICATION'), routed?.region, 'CONTINUE', undefined, routed?.state);
+    } catch (error) {
+      this.log.error({ err: error }, 'the application router failed; the request goes out without further applications');
+      return [];
+    }
+    const routes: NameAddress[] = [];
+    if (info?.routeModifier === 'ROUTE' || info?.routeModifier === 'ROUTE_BACK') {
+      for (const r of info.routes ?? []) {
+        const a = parseNameAddress(r.startsWith('<') ? r : `<${r}>`);
+        if (a !== undefined) routes.push(a);
+      }
+      if (info.routeModifier === 'ROUTE' || info.nextApplicationName === undefined) return routes;
+    }
+    const next = info?.nextApplicationName;
+    if (next === undefined || !this.#apps.has(next)) return routes;
+    const protocol = original.source?.protocol ?? 'udp';
+    const uri = ourUri(this.network.sentBy(protocol), protocol);
+    uri.params.set(ROUTER_PARAM, this.#routerStates.encode({ app: next, state: info?.stateInfo, region: info?.routingRegion, subscriber: info?.subscriberUri }));
+    routes.push(new NameAddress(uri));
+    return routes;
   }
 
   // ---- MessageRuntime ------------------------------------------------------------------
@@ -283,8 +396,20 @@ export class SipContainer implements CoreHost, MessageRuntime {
     return this.#uac.createPrack(response);
   }
 
-  getProxy(_request: IncomingRequest, _create: boolean): Proxy {
-    throw new SipletError('SIPLET_NOT_AVAILABLE', 'Proxying is not available in this version of Siplet yet.');
+  getProxy(request: IncomingRequest, create: boolean): Proxy {
+    const existing = this.#proxies.get(request);
+    if (existing !== undefined) return existing;
+    if (!request.isInitial()) {
+      throw new IllegalStateError('subsequent requests of a proxied dialog are proxied by the container; getProxy() applies to the initial request');
+    }
+    if (!create) throw new IllegalStateError('this request is not being proxied; call getProxy() (or getProxy(true)) to start');
+    if (request.isCommitted()) throw new IllegalStateError('the request was already answered; it cannot be proxied');
+    const session = request.getSession();
+    const app = this.appOf(session);
+    const proxy = new ProxyImpl(this, request, app?.loaded.model.proxyTimeout ?? 180);
+    session.role = 'PROXY';
+    this.#proxies.set(request, proxy);
+    return proxy;
   }
 
   getB2buaHelper(_request: IncomingRequest | OutgoingRequest): B2buaHelper {
@@ -296,6 +421,17 @@ export class SipContainer implements CoreHost, MessageRuntime {
   #onRequest(request: SipRequest, tx: ServerTransaction, source: MessageSource): void {
     this.#counters.requests++;
     if (request.method === 'CANCEL' && tx.kind === 'server-non-invite') {
+      const invite = tx.cancelled ? this.#uas.requestOf(tx.cancelled) : undefined;
+      const proxy = invite ? this.#proxies.get(invite) : undefined;
+      if (invite !== undefined && proxy !== undefined) {
+        // RFC 3261 §16.10: answer the CANCEL, cancel every branch; the 487s come back as the best response.
+        tx.respond(createResponse(request, 200));
+        proxy.cancel();
+        const cancel = new IncomingRequest({ request, session: invite.getSession(), source, runtime: this, initial: false, transaction: tx });
+        cancel.commit();
+        this.dispatchRequest(cancel);
+        return;
+      }
       this.#uas.handleCancel(request, tx);
       return;
     }
@@ -307,6 +443,21 @@ export class SipContainer implements CoreHost, MessageRuntime {
   }
 
   #subsequent(request: SipRequest, tx: ServerTransaction, source: MessageSource): void {
+    const popped = this.#popRoute(request);
+    if (popped !== undefined) {
+      // RFC 3261 §16.12: routed here by our Record-Route; the proxy application sees it, then it goes on.
+      const proxySession = this.#proxySession(popped.uri);
+      if (proxySession === undefined) {
+        this.#forwarder.relay(request, tx);
+        return;
+      }
+      proxySession.transactionStarted();
+      const wrapped = new IncomingRequest({ request, session: proxySession, source, runtime: this, initial: false, transaction: tx, poppedRoute: popped });
+      this.#uas.track(wrapped);
+      this.#toForward.add(wrapped);
+      this.dispatchRequest(wrapped);
+      return;
+    }
     const session = this.sessions.findByDialog(request.callId, request.to.tag ?? '', request.from.tag ?? '');
     if (session === undefined || !session.isValid() || session.dialog === undefined) {
       tx.respond(createResponse(request, 481));
@@ -333,6 +484,18 @@ export class SipContainer implements CoreHost, MessageRuntime {
   }
 
   #onAck(ack: SipRequest, source: MessageSource): void {
+    const popped = this.#popRoute(ack);
+    if (popped !== undefined) {
+      const proxySession = this.#proxySession(popped.uri);
+      if (proxySession === undefined) {
+        this.#forwarder.relay(ack, undefined);
+        return;
+      }
+      const wrapped = new IncomingRequest({ request: ack, session: proxySession, source, runtime: this, initial: false, transaction: undefined, poppedRoute: popped });
+      this.#toForward.add(wrapped);
+      this.dispatchRequest(wrapped);
+      return;
+    }
     const session = this.sessions.findByDialog(ack.callId, ack.to.tag ?? '', ack.from.tag ?? '');
     if (session === undefined || !session.isValid()) {
       this.log.debug({ callId: ack.callId }, 'ACK for no dialog dropped');
@@ -345,6 +508,8 @@ export class SipContainer implements CoreHost, MessageRuntime {
   #initial(request: SipRequest, tx: ServerTransaction, source: MessageSource): void {
     this.#counters.initial++;
     if (request.method === 'ACK') return;
+    const popped = this.#popRoute(request);
+    const routed = popped?.uri instanceof SipUri ? this.#routerStates.decode(popped.uri.params.get(ROUTER_PARAM)) : undefined;
     const refusal = checkRequest(request, { supported: SUPPORTED_OPTION_TAGS, forwarding: false });
     if (refusal !== undefined) {
       const res = createResponse(request, refusal.status, { reason: refusal.reason, toTag: newTag() });
@@ -352,11 +517,10 @@ export class SipContainer implements CoreHost, MessageRuntime {
       tx.respond(res);
       return;
     }
-    const selected = this.#select(request);
+    const selected = routed !== undefined ? this.#continued(routed) : this.#select(request);
     if (selected === undefined) {
       this.#counters.noApplication++;
-      const res = answerWithoutApplication(request);
-      if (res !== undefined) tx.respond(res);
+      this.#withoutApplication(request, tx, popped !== undefined);
       return;
     }
     const { app, subscriberUri, region } = selected;
@@ -369,7 +533,9 @@ export class SipContainer implements CoreHost, MessageRuntime {
       transaction: tx,
       subscriberUri,
       routingRegion: region,
+      poppedRoute: popped,
     });
+    this.#routing.set(wrapped, { state: selected.state, region });
     const appSession = this.#applicationSession(app, wrapped);
     const local = request.to.clone();
     local.tag = newTag();
@@ -381,16 +547,8 @@ export class SipContainer implements CoreHost, MessageRuntime {
   }
 
   /** JSR 289 §15.4: the application router picks the app for an initial request. */
-  #select(request: SipRequest): { app: DeployedApp; subscriberUri?: Uri; region?: 'ORIGINATING' | 'TERMINATING' | 'NEUTRAL' } | undefined {
-    const routerRequest: RouterRequest = {
-      method: request.method,
-      requestUri: request.uriText,
-      from: request.from.uri.toString(),
-      to: request.to.uri.toString(),
-      header: (name) => request.get(name),
-      isInitial: true,
-      origin: 'NETWORK',
-    };
+  #select(request: SipRequest): Selected | undefined {
+    const routerRequest = routerView(request, 'NETWORK');
     let info;
     try {
       info = this.#router.getNextApplication(routerRequest, undefined, 'NEW', undefined, undefined);
@@ -403,7 +561,82 @@ export class SipContainer implements CoreHost, MessageRuntime {
     const app = this.#apps.get(name);
     if (app === undefined || app.state !== 'active') return undefined;
     const subscriberUri = info?.subscriberUri ? parseUri(info.subscriberUri) : undefined;
-    return { app, subscriberUri, region: info?.routingRegion };
+    return { app, subscriberUri, region: info?.routingRegion, state: info?.stateInfo };
+  }
+
+  /** An initial request an earlier application proxied to the next one (JSR 289 §15.6). */
+  #continued(routed: RoutedState): Selected | undefined {
+    const app = this.#apps.get(routed.app);
+    if (app === undefined || app.state !== 'active') return undefined;
+    return { app, subscriberUri: routed.subscriber ? parseUri(routed.subscriber) : undefined, region: routed.region, state: routed.state };
+  }
+
+  /**
+   * No application takes the request. Requests for our own domains get the
+   * core's UAS answer (404 when nobody serves the address); others are relayed
+   * only to the configured relay domains, and refused otherwise: never an open relay.
+   */
+  #withoutApplication(request: SipRequest, tx: ServerTransaction, routedHere: boolean): void {
+    const uri = request.uri;
+    if (uri instanceof SipUri && !this.network.isLocalDomain(uri) && !routedHere) {
+      if (this.network.mayRelay(uri) || (request.route.length > 0 && !this.network.isOurs(request.route[0]!.uri as SipUri))) {
+        if (this.network.mayRelay(uri)) {
+          this.#forwarder.relay(request, tx);
+          return;
+        }
+      }
+      const res = answerWithoutApplication(request);
+      if (res === undefined) return;
+      if (res.status === 404) {
+        tx.respond(createResponse(request, 403, { reason: 'Forbidden (relaying denied)', toTag: newTag() }));
+        return;
+      }
+      tx.respond(res);
+      return;
+    }
+    const res = answerWithoutApplication(request);
+    if (res !== undefined) tx.respond(res);
+  }
+
+  /** RFC 3261 §16.4: removes the top Route when it is us (and handles a strict-routing previous hop). */
+  #popRoute(request: SipRequest): NameAddress | undefined {
+    const uri = request.uri;
+    if (uri instanceof SipUri && uri.params.has(SESSION_PARAM) && this.network.isOurs(uri)) {
+      // A strict router put our Record-Route URI in the Request-URI: restore the real one from the last Route.
+      const routes = request.getAll('route');
+      const last = routes[routes.length - 1];
+      const lastAddress = last === undefined ? undefined : parseNameAddress(last);
+      if (lastAddress !== undefined) {
+        request.remove('route');
+        for (const r of routes.slice(0, -1)) request.add('Route', r);
+        request.uri = lastAddress.uri;
+        return new NameAddress(uri);
+      }
+    }
+    return popOurRoute(request, (u) => this.network.isOurs(u));
+  }
+
+  /** The proxy session a Record-Route URI of ours names, if it is still alive. */
+  #proxySession(uri: Uri): SipSessionImpl | undefined {
+    if (!(uri instanceof SipUri)) return undefined;
+    const ref = parseSessionRef(uri.params.get(SESSION_PARAM));
+    if (ref === undefined) return undefined;
+    const session = this.sessions.getApplicationSession(ref.appSessionId)?.getSipSession(ref.sessionId);
+    return session !== undefined && session.isValid() ? session : undefined;
+  }
+
+  /** A response no client transaction matched: a retransmitted 2xx for a UA, or one to relay upstream as a proxy. */
+  #strayResponse(response: SipResponse): void {
+    if (this.#uac.strayResponse(response)) return;
+    const via = response.topVia;
+    if (via === undefined || response.via.length < 2) return;
+    const sentBy = new SipUri({ host: via.host, port: via.port });
+    if (!this.network.isOurs(sentBy)) return;
+    // RFC 3261 §16.11 / RFC 6026: a stateful proxy relays a stray 2xx to INVITE statelessly.
+    if (response.cseq.method !== 'INVITE' || response.status < 200 || response.status >= 300) return;
+    const copy = response.clone();
+    copy.removeFirst('via');
+    this.network.forwardResponse(copy).catch((error: unknown) => this.log.debug({ err: error }, 'could not relay a stray 2xx'));
   }
 
   /**

@@ -88,12 +88,15 @@ export class UacCore {
   }
 
   /** A response that matched no client transaction: a retransmitted 2xx after the INVITE transaction ended. */
-  strayResponse(response: SipResponse): void {
-    if (response.cseq.method !== 'INVITE' || response.status < 200 || response.status >= 300) return;
+  /** Returns true when the response belonged to one of our UAC dialogs (and was re-ACKed). */
+  strayResponse(response: SipResponse): boolean {
+    if (response.cseq.method !== 'INVITE' || response.status < 200 || response.status >= 300) return false;
     const tag = response.to.tag;
-    if (tag === undefined) return;
+    if (tag === undefined) return false;
     const session = this.#host.sessions.findByDialog(response.callId, response.from.tag ?? '', tag);
-    if (session !== undefined) this.#reAck(session, response);
+    if (session === undefined) return false;
+    this.#reAck(session, response);
+    return true;
   }
 
   #start(req: OutgoingRequest, targets: Destination[], index: number): void {

@@ -35,6 +35,11 @@ export class UasCore {
     this.#host = host;
   }
 
+  /** The request a server transaction carries, if the container tracked it. */
+  requestOf(tx: ServerTransaction): IncomingRequest | undefined {
+    return this.#byTransaction.get(tx);
+  }
+
   /** Remembers the request a server transaction carries (for CANCEL). */
   track(request: IncomingRequest): void {
     this.#byTransaction.set(request.transaction as ServerTransaction, request);

@@ -36,6 +36,7 @@ const ALLOWED: Record<string, string[]> = {
   'container/session': ['util', 'api', 'sip/message', 'dialog'],
   'container/timer': ['util', 'api', 'container/session'],
   'container/message': ['util', 'api', 'sip/message', 'sip/transport', 'container/session', 'dialog'],
+  'container/proxy': ['util', 'api', 'sip/message', 'sip/transaction', 'sip/transport', 'router', 'container/message', 'container/session', 'container'],
   container: ['*'],
   server: ['*'],
   index: ['api', 'sip/message', 'sip/transport', 'router', 'util', 'config', 'server'],

@@ -19,3 +19,4 @@ export type { DeployedServlet } from './managed-servlet.js';
 export { LiveAppConfig } from './app-config.js';
 export { ApplicationContext } from './servlet-context.js';
 export { DEPLOY_QUERY_PARAM, FRESH_IMPORT_HOOK_SOURCE, installFreshImportHook } from './fresh-imports.js';
+export { watchAppConfig, type ConfigWatcher } from './config-watcher.js';

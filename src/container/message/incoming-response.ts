@@ -12,6 +12,7 @@ export class IncomingResponse extends ServletMessage implements SipServletRespon
   readonly #request: OutgoingRequest;
   readonly #runtime: MessageRuntime;
   readonly #branch: boolean;
+  readonly #proxy: Proxy | undefined;
 
   constructor(init: {
     response: SipResponse;
@@ -20,11 +21,14 @@ export class IncomingResponse extends ServletMessage implements SipServletRespon
     runtime: MessageRuntime;
     source?: MessageSource;
     branchResponse?: boolean;
+    /** Set for responses to proxy branches: what getProxy() returns. */
+    proxy?: Proxy;
   }) {
     super(init.response, init.session, init.source);
     this.#request = init.request;
     this.#runtime = init.runtime;
     this.#branch = init.branchResponse === true;
+    this.#proxy = init.proxy;
     // A received response cannot be changed.
     this.commit();
   }
@@ -77,7 +81,8 @@ export class IncomingResponse extends ServletMessage implements SipServletRespon
   }
 
   getProxy(): Proxy {
-    throw new IllegalStateError('this response belongs to a request the application sent, not to a proxy');
+    if (this.#proxy === undefined) throw new IllegalStateError('this response belongs to a request the application sent, not to a proxy');
+    return this.#proxy;
   }
 
   /** Moves the response to the derived session of a forked dialog. */

@@ -11,7 +11,7 @@ import type { SipSessionImpl } from '../session/index.js';
 import type { MessageRuntime } from './message-runtime.js';
 import { ServletMessage } from './servlet-message.js';
 
-export type OutgoingKind = 'initial' | 'subsequent' | 'ack' | 'cancel' | 'prack';
+export type OutgoingKind = 'initial' | 'subsequent' | 'ack' | 'cancel' | 'prack' | 'proxied';
 
 /**
  * A request the application sends (UAC side): a new request from the
@@ -70,6 +70,7 @@ export class OutgoingRequest extends ServletMessage implements SipServletRequest
   }
 
   async send(): Promise<void> {
+    if (this.kind === 'proxied') throw new IllegalStateError('a proxy branch request is sent by the proxy: call startProxy() or proxyTo()');
     this.checkModifiable();
     this.commit();
     if (this.kind === 'cancel' && this.cancels !== undefined) {

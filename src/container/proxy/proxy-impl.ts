@@ -4,7 +4,7 @@ import { newBranch, type ClientInviteTransaction, type ServerTransaction } from 
 import type { Destination } from '../../sip/transport/index.js';
 import type { Logger } from '../../util/index.js';
 import { IncomingResponse, OutgoingRequest, type IncomingRequest, type MessageRuntime } from '../message/index.js';
-import type { SipNetwork } from '../network.js';
+import type { SipNetwork } from '../index.js';
 import type { SipSessionImpl } from '../session/index.js';
 import type { TransactionLayer } from '../../sip/transaction/index.js';
 import { chooseBestResponse, prepareBestResponse } from './best-response.js';

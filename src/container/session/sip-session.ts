@@ -41,7 +41,8 @@ export class SipSessionImpl implements SipSession {
   readonly #requests: SessionRequestFactory;
   readonly #attributes: Attributes;
   readonly #created = Date.now();
-  readonly role: SessionRole;
+  /** UAC or UAS as created; PROXY once the application proxies the session's initial request. */
+  role: SessionRole;
   readonly derivedFrom: SipSessionImpl | undefined;
   #localParty: Address;
   #remoteParty: Address;

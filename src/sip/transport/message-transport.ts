@@ -70,6 +70,7 @@ export class MessageTransport {
   readonly #udpSizeLimit: number;
   readonly #log: TransportLogger;
   readonly #advertised: { 4?: string; 6?: string };
+  #addresses: Set<string> | undefined;
   #onRequest: RequestHandler = () => {};
   #onResponse: ResponseHandler = () => {};
   readonly #stats: MessageTransportStats = {
@@ -171,6 +172,62 @@ export class MessageTransport {
     let address = t.local.address;
     if (address === '0.0.0.0' || address === '::') address = this.#advertisedFor(t.local.family);
     return { host: t.local.family === 6 ? `[${address}]` : address, port: t.local.port };
+  }
+
+  /**
+   * True when `host:port` names one of our listeners (RFC 3261 §16.4: a Route
+   * or Request-URI that is this server). A missing port means 5060 (5061 for TLS).
+   */
+  isLocal(host: string, port: number | undefined, protocol?: Protocol): boolean {
+    const name = host.charCodeAt(0) === 91 ? host.slice(1, -1) : host;
+    const lower = name.toLowerCase();
+    for (const t of this.#layer.transports) {
+      if (protocol !== undefined && t.protocol !== protocol) continue;
+      const want = port ?? (t.protocol === 'tls' || t.protocol === 'wss' ? 5061 : 5060);
+      if (t.local.port !== want) continue;
+      const bound = t.local.address;
+      if (bound === lower) return true;
+      if ((bound === '0.0.0.0' || bound === '::') && (this.#localAddresses().has(lower) || this.#advertisedFor(t.local.family) === lower)) return true;
+    }
+    return false;
+  }
+
+  /** True when `host` is an address one of our listeners is bound to (any port). */
+  isLocalHost(host: string): boolean {
+    const lower = (host.charCodeAt(0) === 91 ? host.slice(1, -1) : host).toLowerCase();
+    return this.#layer.transports.some((t) => {
+      const bound = t.local.address;
+      return bound === lower || ((bound === '0.0.0.0' || bound === '::') && this.#localAddresses().has(lower));
+    });
+  }
+
+  /** This machine's addresses (for listeners bound to a wildcard address). */
+  #localAddresses(): Set<string> {
+    if (this.#addresses === undefined) {
+      this.#addresses = new Set(['127.0.0.1', '::1', 'localhost']);
+      for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) this.#addresses.add(a.address.toLowerCase());
+      for (const a of Object.values(this.#advertised)) if (a) this.#addresses.add(a.toLowerCase());
+    }
+    return this.#addresses;
+  }
+
+  /**
+   * Forwards a response statelessly along its Via (RFC 3261 §16.11, §18.2.2):
+   * the caller removed its own Via; the next one says where it goes.
+   */
+  async forwardResponse(response: SipResponse): Promise<void> {
+    const via = response.topVia;
+    if (via === undefined) throw new TransportError('unreachable', 'a response without Via cannot be forwarded');
+    const protocol = via.transport.toLowerCase() as Protocol;
+    const address = via.received ?? via.hostname;
+    const rport = via.rport;
+    const port = typeof rport === 'number' ? rport : via.port ?? (protocol === 'tls' ? 5061 : 5060);
+    if (FORBIDDEN_TARGETS.test(address) || ipFamily(address) === 0) {
+      this.#drop('forbidden-target');
+      throw new TransportError('unreachable', `refusing to forward a response to ${address}`);
+    }
+    await this.#layer.send({ protocol, address, port }, response.toBuffer());
+    this.#stats.responsesOut++;
   }
 
   /** Serialises and sends a request (its Via already set by `prepareRequest`). */
