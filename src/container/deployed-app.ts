@@ -12,6 +12,7 @@ import type { Logger } from '../util/index.js';
 export class DeployedApp implements SessionEvents {
   readonly #log: Logger;
   #loaded: LoadedApplication | undefined;
+  readonly #watchers: { close(): void }[] = [];
   /** 'active' takes new initial requests; 'draining' only serves its live sessions. */
   state: 'loading' | 'active' | 'draining' = 'loading';
   readonly deployedAt = Date.now();
@@ -27,6 +28,15 @@ export class DeployedApp implements SessionEvents {
 
   attach(loaded: LoadedApplication): void {
     this.#loaded = loaded;
+  }
+
+  /** Keeps a watcher (config.json reloads) to close when the app is undeployed. */
+  watch(watcher: { close(): void }): void {
+    this.#watchers.push(watcher);
+  }
+
+  unwatch(): void {
+    for (const w of this.#watchers.splice(0)) w.close();
   }
 
   get name(): string {

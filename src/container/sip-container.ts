@@ -26,7 +26,7 @@ import {
   type RoutedState,
 } from './proxy/index.js';
 import { DeployedApp } from './deployed-app.js';
-import { loadAppFolder, loadAppModule, type LoadAppFolderOptions, type LoadAppFolderResult, type LoadedApplication } from './deploy/index.js';
+import { loadAppFolder, loadAppModule, watchAppConfig, type LoadAppFolderOptions, type LoadAppFolderResult, type LoadedApplication } from './deploy/index.js';
 import type { DescriptorShape } from './model/index.js';
 import {
   IncomingRequest,
@@ -142,8 +142,11 @@ export class SipContainer implements CoreHost, MessageRuntime, ProxyHost {
   // ---- deployment -----------------------------------------------------------------
 
   /** Loads and starts the app in `folder`; refuses (changing nothing) when it does not load or its name is taken. */
-  deployFolder(folder: string): Promise<DeployedApp> {
-    return this.#deploy((options) => loadAppFolder(folder, options));
+  async deployFolder(folder: string): Promise<DeployedApp> {
+    const app = await this.#deploy((options) => loadAppFolder(folder, options));
+    // config.json changes take effect without a redeploy.
+    app.watch(watchAppConfig(folder, app.loaded.config, app.log));
+    return app;
   }
 
   /** Deploys an application from module exports in memory (tests, embedding). */
@@ -189,6 +192,7 @@ export class SipContainer implements CoreHost, MessageRuntime, ProxyHost {
     this.#apps.delete(name);
     this.#router.applicationUndeployed([name]);
     for (const s of this.sessions.applicationSessionsOf(name)) s.invalidate();
+    app.unwatch();
     await app.loaded.destroy();
     this.log.info({ app: name }, 'application undeployed');
   }

@@ -217,6 +217,12 @@ export class ProxyImpl implements Proxy, BranchOwner {
   async #send(branch: ProxyBranchImpl): Promise<void> {
     const msg = branch.message;
     const hop = msg.route[0]?.uri ?? msg.uri;
+    if (msg.route.length === 0 && hop instanceof SipUri && this.#host.network.isLocalDomain(hop)) {
+      // The chain of applications ended and the target is this server itself: sending it would only
+      // bring it back to the first application. Nobody serves the address (no location service yet).
+      this.#final(branch, createResponse(msg, 404, { reason: 'Not Found (no application serves this address)' }), false);
+      return;
+    }
     let targets: Destination[] = [];
     if (hop instanceof SipUri) {
       try {
