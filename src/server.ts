@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import type { SipletConfig } from './config/index.js';
 import { SipContainer, type SipNetwork } from './container/index.js';
 import { HttpServer } from './http/index.js';
-import { DarFile, DefaultApplicationRouter, type ApplicationRouter } from './router/index.js';
+import { DarFile, DefaultApplicationRouter, loadRouter, type ApplicationRouter } from './router/index.js';
 import { TransactionLayer } from './sip/transaction/index.js';
 import {
   MessageTransport,
@@ -105,6 +105,7 @@ export function createSipStack(options: SipStackOptions): SipStack {
       await container.close();
       transactions.close();
       await layer.close();
+      await router.destroy();
     },
   };
 }
@@ -146,24 +147,34 @@ export async function startServer(config: SipletConfig, logger: Logger): Promise
     );
   }
   const routerLog = forLayer(logger, 'router');
-  const router = new DefaultApplicationRouter({ logger: routerLog });
+  // A custom application router (JSR 289 SPI) from configuration, or the default one fed by the DAR file.
+  let router: ApplicationRouter;
+  let dar: DarFile | undefined;
+  if (config.router !== '') {
+    router = await loadRouter(config.router);
+    await router.init({ logger: routerLog });
+    routerLog.info({ module: config.router }, 'custom application router loaded');
+  } else {
+    const defaultRouter = new DefaultApplicationRouter({ logger: routerLog });
+    dar = new DarFile({ path: config.dar !== '' ? config.dar : join(config.appsDir, 'dar.properties'), router: defaultRouter, logger: routerLog });
+    await dar.load();
+    dar.watch();
+    router = defaultRouter;
+  }
   const stack = createSipStack({ config, logger, transports, router });
-  const dar = new DarFile({ path: join(config.appsDir, 'dar.properties'), router, logger: routerLog });
-  await dar.load();
-  dar.watch();
 
   const http = new HttpServer({ host: config.httpHost, port: config.httpPort, logger: forLayer(logger, 'http'), health: stack.stats });
   try {
     await stack.listen();
   } catch (error) {
-    await dar.close();
+    await dar?.close();
     throw new SipletError('SIPLET_LISTEN_FAILED', `Cannot listen for SIP on ${config.host} port ${config.sipPort}: ${String((error as Error).message ?? error)}. Set --sip-port / SIPLET_SIP_PORT to a free port or --host to an address of this machine.`, { cause: error });
   }
   try {
     await http.listen();
   } catch (error) {
     await stack.close();
-    await dar.close();
+    await dar?.close();
     throw new SipletError('SIPLET_LISTEN_FAILED', `Cannot listen for HTTP on ${config.httpHost} port ${config.httpPort}: ${String((error as Error).message ?? error)}. Set --http-port / SIPLET_HTTP_PORT to a free port.`, { cause: error });
   }
   log.info({ host: config.host, sipPort: config.sipPort, transports: stack.layer.transports.map((t) => `${t.protocol}:${t.local.address}:${t.local.port}`) }, 'SIP listening');
@@ -175,7 +186,7 @@ export async function startServer(config: SipletConfig, logger: Logger): Promise
     stack,
     stats: stack.stats,
     async close() {
-      await dar.close();
+      await dar?.close();
       await http.close();
       await stack.close();
       log.info('server closed');

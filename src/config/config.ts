@@ -19,6 +19,10 @@ export interface SipletConfig {
   readonly httpPort: number;
   readonly dataDir: string;
   readonly appsDir: string;
+  /** The DAR file of the default application router; empty means dar.properties in the apps folder. */
+  readonly dar: string;
+  /** A module whose default export is a custom ApplicationRouter (class or instance); empty: the default router. */
+  readonly router: string;
   readonly logLevel: LogLevel;
   readonly logFormat: LogFormat;
   /** Domains this server is responsible for; empty means only its own addresses. */
@@ -54,7 +58,7 @@ export type SettingType =
   | { readonly kind: 'enum'; readonly values: readonly string[] }
   | { readonly kind: 'host' }
   | { readonly kind: 'addresses' }
-  | { readonly kind: 'path' }
+  | { readonly kind: 'path'; readonly optional?: boolean }
   | { readonly kind: 'domains' };
 
 export interface SettingSpec<K extends SettingKey = SettingKey> {
@@ -102,6 +106,8 @@ export const SETTINGS: readonly SettingSpec[] = [
   setting('httpPort', 'http-port', PORT, 8080, 'Port of the HTTP/admin listener.', 'a free port'),
   setting('dataDir', 'data', { kind: 'path' }, './data', 'Directory for state (registrations, deployed apps).', 'a writable directory'),
   setting('appsDir', 'apps', { kind: 'path' }, './apps', 'Directory watched for applications to deploy.', 'a directory'),
+  setting('dar', 'dar', { kind: 'path', optional: true }, '', 'DAR file of the default application router (reloaded when it changes); empty: dar.properties in the apps folder.', 'the path of a DAR properties file (see docs/dar.md)'),
+  setting('router', 'router', { kind: 'path', optional: true }, '', 'Module exporting a custom JSR 289 application router (default export: class or instance); empty: the default router.', 'the path of a compiled JavaScript module'),
   setting('logLevel', 'log-level', { kind: 'enum', values: LOG_LEVELS }, 'info', 'Least severe level logged.', `one of ${LOG_LEVELS.join(', ')}`),
   setting('logFormat', 'log-format', { kind: 'enum', values: ['json', 'pretty'] }, 'json', 'json (one object a line) or pretty (for a terminal).', 'json or pretty'),
   setting('domains', 'domains', { kind: 'domains' }, [], 'Comma-separated domains this server serves; empty means its own addresses.', 'a comma-separated list of domain names'),
@@ -181,6 +187,7 @@ export function readSetting(type: SettingType, raw: unknown): ReadResult {
       return isIP(value) !== 0 || HOSTNAME.test(value) ? { ok: true, value } : bad;
     }
     case 'path': {
+      if (typeof raw === 'string' && raw.trim() === '' && type.optional) return { ok: true, value: '' };
       if (typeof raw !== 'string' || raw.trim() === '') return bad;
       return { ok: true, value: raw.trim() };
     }

@@ -84,7 +84,7 @@ export function loadConfig(options: LoadConfigOptions): LoadedConfig {
     let chosen: RawValue | undefined;
     for (const layer of layers) chosen = layer.get(spec.key) ?? chosen;
     if (!chosen) {
-      merged[spec.key] = spec.type.kind === 'path' ? resolve(options.cwd, spec.default as string) : spec.default;
+      merged[spec.key] = spec.type.kind === 'path' && spec.default !== '' ? resolve(options.cwd, spec.default as string) : spec.default;
       origins[spec.key] = { kind: 'default' };
       continue;
     }
@@ -93,7 +93,7 @@ export function loadConfig(options: LoadConfigOptions): LoadedConfig {
       problems.push({ code: 'SIPLET_CONFIG_INVALID', message: invalidMessage(spec, chosen, result.expected) });
       continue;
     }
-    merged[spec.key] = spec.type.kind === 'path' ? resolvePath(chosen.base, result.value as string) : result.value;
+    merged[spec.key] = spec.type.kind === 'path' && result.value !== '' ? resolvePath(chosen.base, result.value as string) : result.value;
     origins[spec.key] = chosen.origin;
   }
 
@@ -129,7 +129,7 @@ export function createConfig(overrides: Partial<SipletConfig> = {}): SipletConfi
       });
       continue;
     }
-    config[spec.key] = spec.type.kind === 'path' ? resolve(result.value as string) : result.value;
+    config[spec.key] = spec.type.kind === 'path' && result.value !== '' ? resolve(result.value as string) : result.value;
   }
   for (const key of Object.keys(overrides)) {
     if (!FILE_KEYS.has(key)) problems.push(unknownProblem(`Unknown setting "${key}".`, key, FILE_KEYS.keys(), (k) => `"${k}"`));
