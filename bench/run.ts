@@ -1,4 +1,5 @@
 import { cpus, totalmem } from 'node:os';
+import { formatCallsMemory, runCallsMemoryBench } from './calls-memory.bench.js';
 import { formatParserResult, runParserBench } from './parser.bench.js';
 
 /**
@@ -13,6 +14,11 @@ interface Suite {
 }
 
 const suites: Record<string, Suite> = {
+  'calls-memory': {
+    async run(progress) {
+      return formatCallsMemory(await runCallsMemoryBench({ onProgress: progress }));
+    },
+  },
   parser: {
     async run(progress) {
       const { results, checksum } = runParserBench({ onProgress: progress });

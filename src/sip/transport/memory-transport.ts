@@ -17,7 +17,8 @@ export type PacketFilter = (packet: { from: Endpoint; to: Destination; data: Buf
  * A network inside the process: transports attached to it exchange bytes by
  * address and port, with no sockets. Messages still go through serialisation
  * and parsing, so what tests see is what a wire would carry. Delivery happens
- * in a later microtask, as a network would be asynchronous.
+ * in a later turn of the event loop (setImmediate), as socket I/O would: timers
+ * keep running between packets, so a long run does not starve them.
  *
  * @example
  * const net = new MemoryNetwork();
@@ -59,7 +60,7 @@ export class MemoryNetwork {
     this.log.push(packet);
     if (this.filter !== undefined && !this.filter(packet)) return true;
     const copy = Buffer.from(data);
-    queueMicrotask(() => target.receive(copy, from.local));
+    setImmediate(() => target.receive(copy, from.local));
     return true;
   }
 }
