@@ -6,3 +6,4 @@
  */
 export * from '../src/api/index.js';
 export { NameAddress, SipUri, TelUri, AbsoluteUri, Parameters, parseUri, parseNameAddress, type Uri } from '../src/sip/message/index.js';
+export { ringGroup, hunt, failover, type ProxyOutcome, type ProxyHelperOptions, type RingGroupOptions, type HuntOptions, type HuntTarget, type FailoverOptions } from './proxy-helpers.js';

@@ -34,6 +34,7 @@ export interface Proxy {
   startProxy(): void;
   getProxyBranches(): ProxyBranch[];
   getProxyBranch(uri: Uri): ProxyBranch | undefined;
+  /** Cancels every pending branch (the caller's CANCEL does too); afterwards only doResponse may start branches, elsewhere IllegalStateError. */
   cancel(): void;
   setParallel(parallel: boolean): void;
   getParallel(): boolean;
@@ -50,4 +51,23 @@ export interface Proxy {
   setAddToPath(addToPath: boolean): void;
   getAddToPath(): boolean;
   getPathURI(): Uri;
+  /**
+   * Observes every response a branch gets (a Siplet extension, for helpers built on the Proxy):
+   * provisional and final, received or made up by the container (408 at a branch timeout, 487 for a
+   * branch cancelled before its first provisional, 503 on a transport error, 404 for a target that
+   * does not resolve). Supervised or not, and whether or not the servlet's callbacks see it.
+   * Returns a function that removes the listener.
+   *
+   * Hazards: called synchronously as the response arrives, outside the application session's queue
+   * and before the proxy acts on it: a listener that creates and starts branches on a final response
+   * keeps the proxy going, as doResponse may (JSR 289 §10.2.4.1). A listener that throws is logged
+   * and ignored.
+   */
+  onBranchResponse(listener: (response: SipServletResponse, branch: ProxyBranch) => void): () => void;
+  /**
+   * Observes the final response the proxy sends upstream (the first 2xx, or the best response;
+   * `branch` is the branch it came from, undefined when the proxy answered itself, e.g. 483), once.
+   * Same hazards as `onBranchResponse`. Returns a function that removes the listener.
+   */
+  onFinalResponse(listener: (response: SipServletResponse, branch: ProxyBranch | undefined) => void): () => void;
 }

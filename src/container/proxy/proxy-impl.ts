@@ -1,4 +1,4 @@
-import { IllegalStateError, type Proxy, type ProxyBranch, type SipServletRequest } from '../../api/index.js';
+import { IllegalStateError, type Proxy, type ProxyBranch, type SipServletRequest, type SipServletResponse } from '../../api/index.js';
 import { createResponse, SipUri, type NameAddress, type SipResponse, type Uri } from '../../sip/message/index.js';
 import { newBranch, type ClientInviteTransaction, type ServerTransaction } from '../../sip/transaction/index.js';
 import type { Destination } from '../../sip/transport/index.js';
@@ -52,6 +52,8 @@ export class ProxyImpl implements Proxy, BranchOwner {
   /** Set while the app's doResponse for the best response runs: branches it starts keep the proxy going. */
   #choosing = false;
   #restarted = false;
+  readonly #branchListeners: Array<(response: SipServletResponse, branch: ProxyBranch) => void> = [];
+  readonly #finalListeners: Array<(response: SipServletResponse, branch: ProxyBranch | undefined) => void> = [];
 
   constructor(host: ProxyHost, original: IncomingRequest, proxyTimeoutSeconds: number) {
     this.#host = host;
@@ -182,6 +184,14 @@ export class ProxyImpl implements Proxy, BranchOwner {
     return this.#pathUri;
   }
 
+  onBranchResponse(listener: (response: SipServletResponse, branch: ProxyBranch) => void): () => void {
+    return addListener(this.#branchListeners, listener);
+  }
+
+  onFinalResponse(listener: (response: SipServletResponse, branch: ProxyBranch | undefined) => void): () => void {
+    return addListener(this.#finalListeners, listener);
+  }
+
   // ---- branches ---------------------------------------------------------------------
 
   /** RFC 3261 §16.6: the branch's copy of the request, sent through its own client transaction. */
@@ -200,7 +210,8 @@ export class ProxyImpl implements Proxy, BranchOwner {
     void this.#send(branch);
   }
 
-  cancelBranch(branch: ProxyBranchImpl): void {
+  /** `status`: the final response the branch gets when it had no provisional yet (487; 408 at its timeout, RFC 3261 §16.8). */
+  cancelBranch(branch: ProxyBranchImpl, status = 487): void {
     if (branch.cancelled || branch.state === 'done') return;
     branch.cancelled = true;
     const tx = branch.transaction;
@@ -210,7 +221,7 @@ export class ProxyImpl implements Proxy, BranchOwner {
     }
     if (branch.state === 'started' || tx === undefined) {
       // Nothing provisional yet: do not wait for the far end, the branch is over for this proxy.
-      this.#final(branch, createResponse(branch.message, 487), false);
+      this.#final(branch, createResponse(branch.message, status), false);
     }
   }
 
@@ -267,7 +278,8 @@ export class ProxyImpl implements Proxy, BranchOwner {
   #timedOut(branch: ProxyBranchImpl): void {
     if (!branch.pending) return;
     this.#host.log.debug({ target: branch.target.toString() }, 'proxy branch timed out');
-    this.cancelBranch(branch);
+    // RFC 3261 §16.8: no provisional yet counts as a 408; after one, a CANCEL goes and the 487 follows.
+    this.cancelBranch(branch, 408);
     // Sequential proxying moves on at once; the branch's 487 is recorded when it arrives.
     if (branch.state !== 'done') this.#final(branch, createResponse(branch.message, 408), false);
   }
@@ -279,6 +291,7 @@ export class ProxyImpl implements Proxy, BranchOwner {
       if (branch.state === 'done') return;
       branch.state = 'provisional';
       branch.response = response;
+      this.#notifyBranch(branch, response);
       const forward = (): void => {
         if (!this.#finalSent && !branch.cancelled) this.#forward(response);
       };
@@ -299,13 +312,14 @@ export class ProxyImpl implements Proxy, BranchOwner {
     branch.state = 'done';
     clearTimeout(branch.timer);
     branch.response = response;
+    this.#notifyBranch(branch, response);
     const status = response.status;
     if (status < 300) {
       // RFC 3261 §16.7 step 5: a 2xx goes upstream at once; the other branches are cancelled (JSR 289 §10.2.4.1).
       this.#success = true;
       for (const b of this.#branches) if (b !== branch && b.pending) this.cancelBranch(b);
       for (const b of this.#branches) if (b.state === 'created') b.state = 'done';
-      this.#deliver(branch, response, false, () => this.#forwardFinal(response));
+      this.#deliver(branch, response, false, () => this.#forwardFinal(response, branch));
       return;
     }
     if (status >= 600) {
@@ -347,7 +361,7 @@ export class ProxyImpl implements Proxy, BranchOwner {
     const out = prepareBestResponse(best, this.#finals);
     const branch = this.#branches.find((b) => b.response === best) ?? this.#branches[0];
     if (branch === undefined || !this.#supervised) {
-      this.#forwardFinal(out);
+      this.#forwardFinal(out, branch);
       return;
     }
     const wrapper = this.#wrap(branch, out, false);
@@ -360,7 +374,7 @@ export class ProxyImpl implements Proxy, BranchOwner {
         this.#choosing = false;
       }
       // JSR 289 §10.2.4.1: doResponse may start new branches instead of letting the response go.
-      if (!this.#restarted) this.#forwardFinal(out);
+      if (!this.#restarted) this.#forwardFinal(out, branch);
     });
   }
 
@@ -390,12 +404,13 @@ export class ProxyImpl implements Proxy, BranchOwner {
     if (!tx.respond(copy)) this.#host.log.debug({ status: copy.status, state: tx.state }, 'the upstream transaction refused a relayed response');
   }
 
-  #forwardFinal(response: SipResponse): void {
+  #forwardFinal(response: SipResponse, branch: ProxyBranchImpl | undefined): void {
     if (this.#finalSent && response.status >= 300) return;
     const first = !this.#finalSent;
     this.#finalSent = true;
     this.#forward(response);
     if (!first) return;
+    this.#notifyFinal(response, branch);
     this.original.commit();
     const session = this.#session;
     session.transactionEnded();
@@ -410,6 +425,28 @@ export class ProxyImpl implements Proxy, BranchOwner {
     this.original.commit();
     this.#session.transactionEnded();
     this.#session.setState('TERMINATED');
+    this.#notifyFinal(response, undefined);
+  }
+
+  #notifyBranch(branch: ProxyBranchImpl, response: SipResponse): void {
+    if (this.#branchListeners.length === 0) return;
+    const wrapper = this.#wrap(branch, response, true);
+    for (const listener of [...this.#branchListeners]) this.#call(() => listener(wrapper, branch));
+  }
+
+  #notifyFinal(response: SipResponse, branch: ProxyBranchImpl | undefined): void {
+    const carrier = branch ?? this.#branches[0];
+    if (this.#finalListeners.length === 0 || carrier === undefined) return;
+    const wrapper = this.#wrap(carrier, response, false);
+    for (const listener of [...this.#finalListeners]) this.#call(() => listener(wrapper, branch));
+  }
+
+  #call(listener: () => void): void {
+    try {
+      listener();
+    } catch (error) {
+      this.#host.log.error({ err: error }, 'a proxy response listener failed');
+    }
   }
 
   #newBranch(target: Uri): ProxyBranchImpl {
@@ -421,7 +458,15 @@ export class ProxyImpl implements Proxy, BranchOwner {
 
   #checkOpen(): void {
     if (this.#finalSent && !this.#choosing) throw new IllegalStateError('the proxy already sent its final response upstream');
+    if (this.#cancelled && !this.#choosing) throw new IllegalStateError('the proxy was cancelled; it starts no more branches');
     if (this.original.isCommitted() && !this.#choosing) throw new IllegalStateError('the request was already answered; it cannot be proxied');
   }
 }
 
+function addListener<T>(listeners: T[], listener: T): () => void {
+  listeners.push(listener);
+  return () => {
+    const at = listeners.indexOf(listener);
+    if (at >= 0) listeners.splice(at, 1);
+  };
+}
