@@ -345,13 +345,16 @@ export class ProxyImpl implements Proxy, BranchOwner {
   }
 
   /** Sequential proxying: the next branch starts when none is pending. */
+  /** Parallel: branches created since (3xx recursion) start at once. Sequential: the next one, once none is pending. */
   #advance(): void {
     if (this.#success || this.#cancelled) return;
+    if (this.#parallel) {
+      for (const b of this.#branches.filter((x) => x.state === 'created')) this.startBranch(b);
+      return;
+    }
     if (this.#branches.some((b) => b.pending)) return;
     const next = this.#branches.find((b) => b.state === 'created');
-    if (next === undefined) return;
-    if (this.#parallel) for (const b of this.#branches.filter((x) => x.state === 'created')) this.startBranch(b);
-    else this.startBranch(next);
+    if (next !== undefined) this.startBranch(next);
   }
 
   #maybeFinish(): void {

@@ -245,3 +245,29 @@ describe('proxy: JSR 359 decorators', () => {
     expect(events).toContain('pojo-success:200');
   });
 });
+
+describe('proxy: recursion while other branches ring', () => {
+  /*
+   *  alice            Siplet (parallel)           bob                carol            dave
+   *    | INVITE -------> | INVITE ---------------> |                  |                 |
+   *    |                 | INVITE ---------------------------------> |                 |
+   *    |                 | <------------------------------------ 180 |  (carol rings)  |
+   *    |                 | <-- 302 Contact: dave   |                  |                 |
+   *    |                 | INVITE (at once, carol still ringing) -------------------> |
+   */
+  it('starts the branches of a 3xx at once in parallel mode', async () => {
+    const dave = await siplet.ua('dave');
+    const req = invite([bob, carol]);
+    await alice.send(req);
+    const atBob = await bob.expectRequest('INVITE');
+    const atCarol = await carol.expectRequest('INVITE');
+    await carol.respond(atCarol, 180, { toTag: 'c1' });
+    await bob.respond(atBob, 302, { headers: { Contact: `<${dave.uri.toString()}>` } });
+    const atDave = await dave.expectRequest('INVITE', { timeoutMs: 1000 });
+    await dave.respond(atDave, 200, { toTag: 'd1' });
+    expect((await alice.expectResponse(req, 200)).to.tag).toBe('d1');
+    const cancel = await carol.expectRequest('CANCEL');
+    await carol.respond(cancel, 200);
+    await carol.respond(atCarol, 487, { toTag: 'c1' });
+  });
+});
