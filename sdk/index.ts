@@ -1,9 +1,10 @@
 /**
  * The Siplet SDK: what applications import (`import { SipServlet } from 'siplet/sdk'`).
  * It is the public API of src/api, the servlet model in TypeScript; helpers for
- * proxies, B2BUAs and registrars join it as they land. Apps get the running
- * container's own copy of this module, so decorators and classes match.
+ * proxies, B2BUAs and registrars join it as they land (the registrar: `RegistrarServlet`).
+ * Apps get the running container's own copy of this module, so decorators and classes match.
  */
 export * from '../src/api/index.js';
 export { NameAddress, SipUri, TelUri, AbsoluteUri, Parameters, parseUri, parseNameAddress, type Uri } from '../src/sip/message/index.js';
 export { ringGroup, hunt, failover, type ProxyOutcome, type ProxyHelperOptions, type RingGroupOptions, type HuntOptions, type HuntTarget, type FailoverOptions } from './proxy-helpers.js';
+export { RegistrarServlet, DEFAULT_REGISTRAR_OPTIONS, REGISTRAR_REFUSALS, type RegistrarOptions, type RegistrationEvent } from './registrar.js';

@@ -6,11 +6,12 @@
  *   transports ─► TransportLayer ─► MessageTransport (parse, §18)
  *     ─► TransactionLayer (§17) ─► SipContainer (router, sessions, servlets)
  *   express ─► /health (the admin console and converged apps mount here later)
+ *   store (<dataDir>/siplet.db) ─► LOCATION_SERVICE of every app
  */
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { SipletConfig } from './config/index.js';
-import { SipContainer, type SipNetwork } from './container/index.js';
+import { SipContainer, StoreLocationService, type SipNetwork } from './container/index.js';
 import { HttpServer } from './http/index.js';
 import { DarFile, DefaultApplicationRouter, loadRouter, type ApplicationRouter } from './router/index.js';
 import { TransactionLayer } from './sip/transaction/index.js';
@@ -22,6 +23,7 @@ import {
   type Protocol,
   type Transport,
 } from './sip/transport/index.js';
+import { createMemoryDataStore, openDataStore, startPurging, type DataStore } from './store/index.js';
 import { forLayer, SipletError, type Logger } from './util/index.js';
 
 /** The SIP side of Siplet, built but not yet listening: what tests and embedders drive. */
@@ -31,6 +33,8 @@ export interface SipStack {
   readonly transactions: TransactionLayer;
   readonly container: SipContainer;
   readonly router: ApplicationRouter;
+  /** Registrations, realms and users: the `store` option, or a memory store. */
+  readonly store: DataStore;
   stats(): Record<string, unknown>;
   listen(): Promise<void>;
   close(): Promise<void>;
@@ -42,6 +46,11 @@ export interface SipStackOptions {
   transports: Transport[];
   /** Default: the default application router with no rules (load a DAR with `router.reload`). */
   router?: ApplicationRouter;
+  /**
+   * Where the location service keeps bindings and finds realms and users. Default: a memory store
+   * (nothing survives the process). The caller that passes one closes it after the stack.
+   */
+  store?: DataStore;
 }
 
 /** Wires transports, message transport, transactions and the container, without listening. */
@@ -85,7 +94,9 @@ export function createSipStack(options: SipStackOptions): SipStack {
     forwardResponse: (response) => messages.forwardResponse(response),
   };
   const router = options.router ?? new DefaultApplicationRouter({ logger: forLayer(logger, 'router') });
-  const container = new SipContainer({ transactions, network, router, logger: forLayer(logger, 'container'), t1: config.t1, t2: config.t2 });
+  const store = options.store ?? createMemoryDataStore();
+  const locationService = new StoreLocationService({ store, isLocalDomain: (uri) => network.isLocalDomain(uri) });
+  const container = new SipContainer({ transactions, network, router, logger: forLayer(logger, 'container'), t1: config.t1, t2: config.t2, locationService });
 
   return {
     layer,
@@ -93,6 +104,7 @@ export function createSipStack(options: SipStackOptions): SipStack {
     transactions,
     container,
     router,
+    store,
     stats: () => ({
       uptimeSeconds: Math.round((Date.now() - started) / 1000),
       transport: layer.stats(),
@@ -161,13 +173,28 @@ export async function startServer(config: SipletConfig, logger: Logger): Promise
     dar.watch();
     router = defaultRouter;
   }
-  const stack = createSipStack({ config, logger, transports, router });
+  // Registrations, realms and users: <dataDir>/siplet.db; expired bindings purged in the background.
+  const storeLog = forLayer(logger, 'store');
+  let store: DataStore;
+  try {
+    store = openDataStore(config.dataDir, storeLog);
+  } catch (error) {
+    await dar?.close();
+    throw error;
+  }
+  const purging = startPurging(store.location, { logger: storeLog });
+  const closeStore = async (): Promise<void> => {
+    purging.stop();
+    await store.close();
+  };
+  const stack = createSipStack({ config, logger, transports, router, store });
 
   const http = new HttpServer({ host: config.httpHost, port: config.httpPort, logger: forLayer(logger, 'http'), health: stack.stats });
   try {
     await stack.listen();
   } catch (error) {
     await dar?.close();
+    await closeStore();
     throw new SipletError('SIPLET_LISTEN_FAILED', `Cannot listen for SIP on ${config.host} port ${config.sipPort}: ${String((error as Error).message ?? error)}. Set --sip-port / SIPLET_SIP_PORT to a free port or --host to an address of this machine.`, { cause: error });
   }
   try {
@@ -175,6 +202,7 @@ export async function startServer(config: SipletConfig, logger: Logger): Promise
   } catch (error) {
     await stack.close();
     await dar?.close();
+    await closeStore();
     throw new SipletError('SIPLET_LISTEN_FAILED', `Cannot listen for HTTP on ${config.httpHost} port ${config.httpPort}: ${String((error as Error).message ?? error)}. Set --http-port / SIPLET_HTTP_PORT to a free port.`, { cause: error });
   }
   log.info({ host: config.host, sipPort: config.sipPort, transports: stack.layer.transports.map((t) => `${t.protocol}:${t.local.address}:${t.local.port}`) }, 'SIP listening');
@@ -189,6 +217,7 @@ export async function startServer(config: SipletConfig, logger: Logger): Promise
       await dar?.close();
       await http.close();
       await stack.close();
+      await closeStore();
       log.info('server closed');
     },
   };

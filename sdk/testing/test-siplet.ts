@@ -4,6 +4,7 @@ import type { DescriptorShape } from '../../src/container/model/index.js';
 import { DefaultApplicationRouter } from '../../src/router/index.js';
 import { createSipStack, type SipStack } from '../../src/server.js';
 import { MemoryNetwork, type Endpoint } from '../../src/sip/transport/index.js';
+import { createMemoryDataStore, type DataStore } from '../../src/store/index.js';
 import { silentLogger, type Logger } from '../../src/util/index.js';
 import { ScriptedUa } from './scripted-ua.js';
 
@@ -24,6 +25,11 @@ export interface TestSipletOptions {
   reliable?: boolean;
   config?: Partial<SipletConfig>;
   logger?: Logger;
+  /**
+   * Registrations, realms and users behind `LOCATION_SERVICE`. Default: a fresh memory store. A
+   * store given here (an SQLite one from `openDataStore`, to test a restart) is not closed by `close()`.
+   */
+  store?: DataStore;
 }
 
 /**
@@ -57,6 +63,11 @@ export class TestSiplet {
 
   get container() {
     return this.stack.container;
+  }
+
+  /** The data store behind `LOCATION_SERVICE`: add realms and users, read bindings. */
+  get store(): DataStore {
+    return this.stack.store;
   }
 
   /** A scripted UA on its own loopback address of the memory network. */
@@ -96,7 +107,8 @@ export async function createTestSiplet(options: TestSipletOptions = {}): Promise
   const logger = options.logger ?? silentLogger();
   const router = new DefaultApplicationRouter({ logger });
   const config = createConfig({ host: address.address, sipPort: address.port, trying100: 'delayed', ...options.config });
-  const stack = createSipStack({ config, logger, router, transports: [network.transport({ address: address.address, port: address.port, reliable })] });
+  const store = options.store ?? createMemoryDataStore();
+  const stack = createSipStack({ config, logger, router, store, transports: [network.transport({ address: address.address, port: address.port, reliable })] });
   await stack.listen();
   const siplet = new TestSiplet(network, stack, router, address, reliable);
   try {

@@ -67,9 +67,11 @@ export {
   APP_LOGGER,
   APP_CONFIG,
   SERVLET_CONTEXT,
+  LOCATION_SERVICE,
   token,
   type Token,
   type TokenType,
   type AppLogger,
 } from './tokens.js';
 export type { AppConfig, SipServletContext } from './config.js';
+export type { ContactBinding, ContactBindingChanges, LocationService } from './location.js';

@@ -1,6 +1,7 @@
 import type { Logger } from '../util/index.js';
 import type { AppConfig, SipServletContext } from './config.js';
 import type { SipFactory, SipSessionsUtil } from './factory.js';
+import type { LocationService } from './location.js';
 import type { TimerService } from './timer.js';
 
 /**
@@ -50,3 +51,9 @@ export const APP_LOGGER: Token<AppLogger> = token<AppLogger>('siplet.AppLogger')
 export const APP_CONFIG: Token<AppConfig> = token<AppConfig>('siplet.AppConfig');
 /** The app's `SipServletContext`. @example constructor(@inject(SERVLET_CONTEXT) context: SipServletContext) {} */
 export const SERVLET_CONTEXT: Token<SipServletContext> = token<SipServletContext>('siplet.SipServletContext');
+/**
+ * The `LocationService` (RFC 3261 §10): registered contacts of addresses of record, and which
+ * domains this server serves. Bound for every app, over the server's data store.
+ * @example constructor(@inject(LOCATION_SERVICE) locations: LocationService) {}
+ */
+export const LOCATION_SERVICE: Token<LocationService> = token<LocationService>('siplet.LocationService');

@@ -3,13 +3,16 @@
  * configuration errors (exit 2). Everything after start-up goes through the logger.
  *
  * Exit codes: 0 done (or closed cleanly after SIGINT/SIGTERM), 1 the server failed to start or to
- * close, 2 usage or configuration error, 130 a second signal forced the exit.
+ * close (or a management command was refused), 2 usage or configuration error, 130 a second signal
+ * forced the exit (or the password prompt was interrupted).
  */
 import { closest, loadConfig, readFileIfExists, settingsHelp } from '../config/index.js';
 import type { ConfigFileReader, SipletConfig } from '../config/index.js';
 import { startServer as defaultStartServer } from '../server.js';
 import { createLogger, SipletError } from '../util/index.js';
 import type { Logger } from '../util/index.js';
+import { DATA_COMMANDS, DATA_COMMANDS_USAGE, runDataCommand, type DataCommand } from './data-commands.js';
+import type { PasswordInput } from './read-password.js';
 import { readVersion } from './version.js';
 
 export interface Output {
@@ -33,6 +36,8 @@ export interface CliOptions {
   stdout?: Output;
   /** Default: `process.stderr`. */
   stderr?: Output;
+  /** Where `users add` and `users passwd` read a password. Default: `process.stdin`. */
+  stdin?: PasswordInput;
   /** Default: the disk (`readFileIfExists`). */
   readFile?: ConfigFileReader;
   /** Default: `startServer` from `src/server.ts`. */
@@ -47,7 +52,7 @@ export interface CliOptions {
   shutdownTimeoutMs?: number;
 }
 
-const COMMANDS = ['start', 'help', 'version'] as const;
+const COMMANDS = ['start', 'help', 'version', ...DATA_COMMANDS] as const;
 
 function usage(version: string): string {
   return [
@@ -56,6 +61,7 @@ function usage(version: string): string {
     'Usage:',
     '  siplet start [settings]   run the server until SIGINT or SIGTERM',
     '  siplet start --help       list every setting, its SIPLET_* variable and its default',
+    ...DATA_COMMANDS_USAGE,
     '  siplet --version          print the version',
     '  siplet --help             print this help',
     '',
@@ -87,6 +93,17 @@ export async function runCli(options: CliOptions): Promise<number> {
   if (command === '--version' || command === '-v' || command === 'version') {
     stdout.write(`${version}\n`);
     return 0;
+  }
+  if ((DATA_COMMANDS as readonly string[]).includes(command)) {
+    return runDataCommand(command as DataCommand, rest, {
+      env: options.env ?? process.env,
+      cwd: options.cwd ?? process.cwd(),
+      stdout,
+      stderr,
+      stdin: options.stdin,
+      readFile: options.readFile,
+      createLogger: options.createLogger,
+    });
   }
   if (command !== 'start') {
     const suggestion = closest(command, COMMANDS);

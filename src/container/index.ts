@@ -8,4 +8,5 @@
 export { SipContainer, type SipContainerOptions, type ContainerCounters } from './sip-container.js';
 export { DeployedApp } from './deployed-app.js';
 export type { SipNetwork } from './network.js';
+export { StoreLocationService, type StoreLocationServiceOptions } from './location-service.js';
 export type { SessionCounts } from './session/index.js';

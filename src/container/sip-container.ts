@@ -4,6 +4,7 @@ import {
   SipError,
   type Address,
   type B2buaHelper,
+  type LocationService,
   type Proxy,
 } from '../api/index.js';
 import type { ApplicationRouter, RouterRequest, RoutingRegion } from '../router/index.js';
@@ -53,6 +54,8 @@ export interface SipContainerOptions {
   network: SipNetwork;
   router: ApplicationRouter;
   logger: Logger;
+  /** Bound as `LOCATION_SERVICE` in every app (none when absent). */
+  locationService?: LocationService;
   t1?: number;
   t2?: number;
 }
@@ -111,6 +114,7 @@ export class SipContainer implements CoreHost, MessageRuntime, ProxyHost {
   readonly t1: number;
   readonly t2: number;
   readonly #router: ApplicationRouter;
+  readonly #locationService: LocationService | undefined;
   readonly #apps = new Map<string, DeployedApp>();
   readonly #uas: UasCore;
   readonly #uac: UacCore;
@@ -128,6 +132,7 @@ export class SipContainer implements CoreHost, MessageRuntime, ProxyHost {
     this.transactions = options.transactions;
     this.network = options.network;
     this.#router = options.router;
+    this.#locationService = options.locationService;
     this.log = options.logger;
     this.t1 = options.t1 ?? 500;
     this.t2 = options.t2 ?? 4000;
@@ -165,6 +170,7 @@ export class SipContainer implements CoreHost, MessageRuntime, ProxyHost {
         sipFactory: sipFactory(),
         timerService: new TimerServiceImpl(app),
         sipSessionsUtil: new SessionsUtilImpl(app, host.sessions, sipFactory()),
+        locationService: this.#locationService,
       },
     });
     if (!result.ok) throw new SipletError('SIPLET_DEPLOY_FAILED', result.failure.message, { cause: result.failure.cause });

@@ -25,6 +25,24 @@ export const ERROR_CATALOG = {
   SIPLET_DEPLOY_FAILED: {
     message: 'An application could not be deployed or undeployed. The message names the folder or archive and what to fix; the running version is untouched.',
   },
+  SIPLET_STORE_OPEN_FAILED: {
+    message: 'The data store could not be opened. Check that --data / SIPLET_DATA names a writable directory and that its siplet.db is not from a newer Siplet.',
+  },
+  SIPLET_STORE_INVALID_INPUT: {
+    message: 'A value given to the data store is not valid (an empty password, a malformed realm, user name or address of record). The message names it.',
+  },
+  SIPLET_STORE_UNKNOWN_REALM: {
+    message: 'No such realm. Add it first: siplet realms add <realm>.',
+  },
+  SIPLET_STORE_DUPLICATE_REALM: {
+    message: 'That realm exists already.',
+  },
+  SIPLET_STORE_UNKNOWN_USER: {
+    message: 'No such user in that realm. List them: siplet users list <realm>.',
+  },
+  SIPLET_STORE_DUPLICATE_USER: {
+    message: 'That user exists already in the realm. Change the password with siplet users passwd <user@realm>, or remove the user first.',
+  },
   SIPLET_NOT_AVAILABLE: {
     message: 'This feature is not available in this version of Siplet.',
     sipStatus: 501,

@@ -31,6 +31,7 @@ const ALLOWED: Record<string, string[]> = {
   api: ['util', 'sip/message'],
   router: ['util'],
   http: ['util'],
+  store: ['util', 'sip/message'],
   'container/model': ['util', 'api', 'sip/message'],
   'container/deploy': ['util', 'api', 'sip/message', 'container/model'],
   'container/session': ['util', 'api', 'sip/message', 'dialog'],
@@ -40,7 +41,7 @@ const ALLOWED: Record<string, string[]> = {
   container: ['*'],
   server: ['*'],
   index: ['api', 'sip/message', 'sip/transport', 'router', 'util', 'config', 'server'],
-  cli: ['server', 'config', 'util'],
+  cli: ['server', 'config', 'util', 'store'],
 };
 
 function files(dir: string): string[] {

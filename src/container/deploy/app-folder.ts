@@ -5,11 +5,13 @@ import { Container, type Newable } from 'inversify';
 import {
   APP_CONFIG,
   APP_LOGGER,
+  LOCATION_SERVICE,
   SERVLET_CONTEXT,
   SIP_FACTORY,
   SIP_SESSIONS_UTIL,
   TIMER_SERVICE,
   type ListenerKind,
+  type LocationService,
   type ServiceClass,
   type SipFactory,
   type SipServletContext,
@@ -30,11 +32,13 @@ import { diHint, errorText } from './error-text.js';
 import { ManagedServlet, type DeployedServlet } from './managed-servlet.js';
 import { ApplicationContext } from './servlet-context.js';
 
-/** The container's services an app gets injected (`SIP_FACTORY`, `TIMER_SERVICE`, `SIP_SESSIONS_UTIL`). */
+/** The container's services an app gets injected (`SIP_FACTORY`, `TIMER_SERVICE`, `SIP_SESSIONS_UTIL`, `LOCATION_SERVICE`). */
 export interface AppServices {
   readonly sipFactory: SipFactory;
   readonly timerService: TimerService;
   readonly sipSessionsUtil: SipSessionsUtil;
+  /** Bound as `LOCATION_SERVICE` when given (the container always gives it). */
+  readonly locationService?: LocationService;
 }
 
 export interface LoadAppFolderOptions {
@@ -191,6 +195,7 @@ async function instantiate(
     container.bind(SIP_FACTORY).toConstantValue(options.services.sipFactory);
     container.bind(TIMER_SERVICE).toConstantValue(options.services.timerService);
     container.bind(SIP_SESSIONS_UTIL).toConstantValue(options.services.sipSessionsUtil);
+    if (options.services.locationService !== undefined) container.bind(LOCATION_SERVICE).toConstantValue(options.services.locationService);
     container.bind(APP_LOGGER).toConstantValue(appLogger);
     container.bind(APP_CONFIG).toConstantValue(config);
     container.bind(SERVLET_CONTEXT).toConstantValue(context);

@@ -25,7 +25,9 @@ const CONTACT_ADVICE =
 export function checkWritable(name: string, message: SipMessageValue): void {
   const key = headerKey(name);
   const advice = SYSTEM[key];
-  if (advice !== undefined) throw new SystemHeaderError(canonicalName(key), advice);
+  // RFC 3327 §5.3: a registrar returns the Path it stored in its 2xx to REGISTER.
+  const registrarPath = key === 'path' && !message.isRequest && message.cseq.method === 'REGISTER';
+  if (advice !== undefined && !registrarPath) throw new SystemHeaderError(canonicalName(key), advice);
   if (key === 'contact' && !contactWritable(message)) throw new SystemHeaderError('Contact', CONTACT_ADVICE);
   if (key === 'from' || key === 'to') {
     throw new SystemHeaderError(key === 'from' ? 'From' : 'To', 'use setAddressHeader() on a new request; tags are set by the container');
