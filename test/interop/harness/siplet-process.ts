@@ -16,6 +16,7 @@ export interface SipletProcess {
   readonly sipPort: number;
   readonly httpPort: number;
   readonly appsDir: string;
+  readonly dataDir: string;
   /** Everything the process printed so far. */
   output(): string;
   health(): Promise<Record<string, unknown>>;
@@ -35,6 +36,7 @@ export async function startSiplet(options: SipletProcessOptions): Promise<Siplet
   const bin = join(root, 'bin', 'siplet.js');
   if (!existsSync(join(root, 'dist', 'src', 'cli', 'main.js'))) throw new Error('Siplet is not built: run "npm run build" (npm run test:interop does)');
   const appsDir = mkdtempSync(join(tmpdir(), 'siplet-apps-'));
+  const dataDir = mkdtempSync(join(tmpdir(), 'siplet-data-'));
   for (const app of options.apps) {
     const from = join(root, 'apps', app.name);
     if (!existsSync(from)) throw new Error(`apps/${app.name} is missing: run "npm run build" to install the samples`);
@@ -46,7 +48,7 @@ export async function startSiplet(options: SipletProcessOptions): Promise<Siplet
   const httpPort = await freePort();
   const child: ChildProcess = spawn(
     process.execPath,
-    [bin, 'start', '--host', '127.0.0.1', '--sip-port', String(sipPort), '--http-port', String(httpPort), '--apps', appsDir, '--data', join(appsDir, '.data'), '--udp-buffer-size', '4194304', ...(options.extraArgs ?? [])],
+    [bin, 'start', '--host', '127.0.0.1', '--sip-port', String(sipPort), '--http-port', String(httpPort), '--apps', appsDir, '--data', dataDir, '--udp-buffer-size', '4194304', ...(options.extraArgs ?? [])],
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SIPLET_LOG_LEVEL: process.env['SIPLET_LOG_LEVEL'] ?? 'info' } },
   );
   let out = '';
@@ -76,6 +78,7 @@ export async function startSiplet(options: SipletProcessOptions): Promise<Siplet
     sipPort,
     httpPort,
     appsDir,
+    dataDir,
     output: () => out,
     health,
     async waitForOutput(text, ms = 30_000) {
@@ -94,6 +97,7 @@ export async function startSiplet(options: SipletProcessOptions): Promise<Siplet
         clearTimeout(timer);
       }
       rmSync(appsDir, { recursive: true, force: true });
+      rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }
