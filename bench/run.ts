@@ -1,5 +1,6 @@
 import { cpus, totalmem } from 'node:os';
 import { formatCallsMemory, runCallsMemoryBench } from './calls-memory.bench.js';
+import { formatDeployMemoryResult, runDeployMemoryBench } from './deploy-memory.bench.js';
 import { formatParserResult, runParserBench } from './parser.bench.js';
 
 /**
@@ -24,6 +25,12 @@ const suites: Record<string, Suite> = {
       const { results, checksum } = runParserBench({ onProgress: progress });
       progress(`  (checksum ${checksum})`);
       return results.map(formatParserResult);
+    },
+  },
+  'deploy-memory': {
+    async run(progress) {
+      const results = await runDeployMemoryBench({ onProgress: progress });
+      return results.map(formatDeployMemoryResult);
     },
   },
 };

@@ -8,10 +8,9 @@
  *   express ─► /health (the admin console and converged apps mount here later)
  *   store (<dataDir>/siplet.db) ─► LOCATION_SERVICE of every app
  */
-import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { SipletConfig } from './config/index.js';
-import { SipContainer, StoreLocationService, type SipNetwork } from './container/index.js';
+import { Deployer, SipContainer, StoreLocationService, type SipNetwork } from './container/index.js';
 import { HttpServer } from './http/index.js';
 import { DarFile, DefaultApplicationRouter, loadRouter, type ApplicationRouter } from './router/index.js';
 import { TransactionLayer } from './sip/transaction/index.js';
@@ -25,6 +24,9 @@ import {
 } from './sip/transport/index.js';
 import { createMemoryDataStore, openDataStore, startPurging, type DataStore } from './store/index.js';
 import { forLayer, SipletError, type Logger } from './util/index.js';
+
+/** Descriptor validation, for `siplet pack` (the CLI reaches the container only through this file). */
+export { checkDescriptor } from './container/index.js';
 
 /** The SIP side of Siplet, built but not yet listening: what tests and embedders drive. */
 export interface SipStack {
@@ -96,7 +98,16 @@ export function createSipStack(options: SipStackOptions): SipStack {
   const router = options.router ?? new DefaultApplicationRouter({ logger: forLayer(logger, 'router') });
   const store = options.store ?? createMemoryDataStore();
   const locationService = new StoreLocationService({ store, isLocalDomain: (uri) => network.isLocalDomain(uri) });
-  const container = new SipContainer({ transactions, network, router, logger: forLayer(logger, 'container'), t1: config.t1, t2: config.t2, locationService });
+  const container = new SipContainer({
+    transactions,
+    network,
+    router,
+    logger: forLayer(logger, 'container'),
+    t1: config.t1,
+    t2: config.t2,
+    locationService,
+    drainTimeoutMs: config.drainTimeout,
+  });
 
   return {
     layer,
@@ -127,6 +138,8 @@ export interface RunningServer {
   readonly sipPort: number;
   readonly httpPort: number;
   readonly stack: SipStack;
+  /** Deploys and undeploys applications (archives, folders): what the admin API calls. */
+  readonly deployer: Deployer;
   /** Counters of every layer, as `GET /health` reports them. */
   stats(): Record<string, unknown>;
   close(): Promise<void>;
@@ -206,14 +219,26 @@ export async function startServer(config: SipletConfig, logger: Logger): Promise
     throw new SipletError('SIPLET_LISTEN_FAILED', `Cannot listen for HTTP on ${config.httpHost} port ${config.httpPort}: ${String((error as Error).message ?? error)}. Set --http-port / SIPLET_HTTP_PORT to a free port.`, { cause: error });
   }
   log.info({ host: config.host, sipPort: config.sipPort, transports: stack.layer.transports.map((t) => `${t.protocol}:${t.local.address}:${t.local.port}`) }, 'SIP listening');
-  await deployAppsFolder(stack.container, config.appsDir, log);
+  // Every archive and app folder of the apps folder, then the folder is watched.
+  const deployer = new Deployer({
+    container: stack.container,
+    deployDir: config.appsDir,
+    dataDir: config.dataDir,
+    logger: forLayer(logger, 'deploy'),
+    limits: { maxArchiveBytes: config.archiveMaxSize, maxTotalBytes: config.archiveMaxSize, maxEntryBytes: config.archiveMaxEntrySize, maxEntries: config.archiveMaxEntries },
+    settleMs: config.deploySettleTime,
+    pollMs: config.deployPollInterval,
+  });
+  await deployer.start();
 
   return {
     sipPort: stack.layer.transports[0]?.local.port ?? config.sipPort,
     httpPort: http.port,
     stack,
+    deployer,
     stats: stack.stats,
     async close() {
+      await deployer.close();
       await dar?.close();
       await http.close();
       await stack.close();
@@ -226,25 +251,4 @@ export async function startServer(config: SipletConfig, logger: Logger): Promise
 /** `example.com` in the list matches example.com and its subdomains (sip.example.com). */
 function matchesDomain(host: string, domains: readonly string[]): boolean {
   return domains.some((d) => host === d || host.endsWith('.' + d));
-}
-
-/** Deploys every app folder found in the apps folder; one that fails is logged and skipped. */
-async function deployAppsFolder(container: SipContainer, appsDir: string, log: Logger): Promise<void> {
-  const entries = await readdir(appsDir).catch(() => undefined);
-  if (entries === undefined) {
-    log.info({ appsDir }, 'no apps folder: starting without applications');
-    return;
-  }
-  for (const name of entries.sort()) {
-    const folder = join(appsDir, name);
-    if (!(await stat(folder).catch(() => undefined))?.isDirectory()) continue;
-    try {
-      const app = await container.deployFolder(folder);
-      log.info({ app: app.name, folder }, 'loaded application');
-    } catch (error) {
-      log.error({ err: error, folder }, error instanceof Error ? error.message : 'application failed to deploy');
-    }
-  }
-  const apps = container.applications().map((a) => a.name);
-  log.info({ apps }, apps.length === 0 ? 'no applications deployed' : `${apps.length} application(s) deployed`);
 }

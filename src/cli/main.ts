@@ -11,6 +11,7 @@ import type { ConfigFileReader, SipletConfig } from '../config/index.js';
 import { startServer as defaultStartServer } from '../server.js';
 import { createLogger, SipletError } from '../util/index.js';
 import type { Logger } from '../util/index.js';
+import { APP_COMMANDS, APP_COMMANDS_USAGE, runAppCommand, type AppCommand } from './app-commands.js';
 import { DATA_COMMANDS, DATA_COMMANDS_USAGE, runDataCommand, type DataCommand } from './data-commands.js';
 import type { PasswordInput } from './read-password.js';
 import { readVersion } from './version.js';
@@ -52,7 +53,7 @@ export interface CliOptions {
   shutdownTimeoutMs?: number;
 }
 
-const COMMANDS = ['start', 'help', 'version', ...DATA_COMMANDS] as const;
+const COMMANDS = ['start', 'help', 'version', ...APP_COMMANDS, ...DATA_COMMANDS] as const;
 
 function usage(version: string): string {
   return [
@@ -61,6 +62,7 @@ function usage(version: string): string {
     'Usage:',
     '  siplet start [settings]   run the server until SIGINT or SIGTERM',
     '  siplet start --help       list every setting, its SIPLET_* variable and its default',
+    ...APP_COMMANDS_USAGE,
     ...DATA_COMMANDS_USAGE,
     '  siplet --version          print the version',
     '  siplet --help             print this help',
@@ -93,6 +95,9 @@ export async function runCli(options: CliOptions): Promise<number> {
   if (command === '--version' || command === '-v' || command === 'version') {
     stdout.write(`${version}\n`);
     return 0;
+  }
+  if ((APP_COMMANDS as readonly string[]).includes(command)) {
+    return runAppCommand(command as AppCommand, rest, { env: options.env ?? process.env, cwd: options.cwd ?? process.cwd(), stdout, stderr, readFile: options.readFile });
   }
   if ((DATA_COMMANDS as readonly string[]).includes(command)) {
     return runDataCommand(command as DataCommand, rest, {

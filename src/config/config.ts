@@ -46,6 +46,18 @@ export interface SipletConfig {
   readonly tcpMaxBuffered: number;
   /** Requested SO_RCVBUF / SO_SNDBUF of the UDP socket; 0 keeps the OS default. */
   readonly udpBufferSize: number;
+  /** How long an undeployed or replaced app version keeps serving its live dialogs before they are ended. */
+  readonly drainTimeout: number;
+  /** Most bytes a .sar archive may hold uncompressed (all entries), and the archive file itself. */
+  readonly archiveMaxSize: number;
+  /** Most bytes one entry of a .sar archive may hold uncompressed. */
+  readonly archiveMaxEntrySize: number;
+  /** Most entries (files and folders) in a .sar archive. */
+  readonly archiveMaxEntries: number;
+  /** How long an archive or app folder in the apps folder must stay unchanged before it is deployed. */
+  readonly deploySettleTime: number;
+  /** How often the apps folder is polled for changes fs.watch may miss. */
+  readonly deployPollInterval: number;
 }
 
 export type LogFormat = 'json' | 'pretty';
@@ -124,6 +136,12 @@ export const SETTINGS: readonly SettingSpec[] = [
   setting('tcpMaxConnections', 'tcp-max-connections', { kind: 'integer', min: 1, max: 1_000_000 }, 10_000, 'Most TCP connections open at once, inbound and outbound.', 'a count'),
   setting('tcpMaxBuffered', 'tcp-max-buffered', BYTES(1024, 1024 * 1024 * 1024), 262_144, 'Most bytes buffered per TCP connection, each way.', 'a size in bytes, at least --max-message-size'),
   setting('udpBufferSize', 'udp-buffer-size', BYTES(0, 1024 * 1024 * 1024), 4_194_304, 'UDP socket buffer size requested (bytes); 0 keeps the OS default.', 'a size in bytes'),
+  setting('drainTimeout', 'drain-timeout', MS(0, 86_400_000), 300_000, 'How long an undeployed or replaced app keeps serving its live dialogs before they are ended with BYE/CANCEL/503 (ms).', 'milliseconds, e.g. 300000'),
+  setting('archiveMaxSize', 'archive-max-size', BYTES(1024, 4 * 1024 * 1024 * 1024), 256 * 1024 * 1024, 'Most bytes a .sar archive may hold, uncompressed in all and as a file.', 'a size in bytes'),
+  setting('archiveMaxEntrySize', 'archive-max-entry-size', BYTES(1024, 4 * 1024 * 1024 * 1024), 64 * 1024 * 1024, 'Most bytes one entry of a .sar archive may hold uncompressed.', 'a size in bytes'),
+  setting('archiveMaxEntries', 'archive-max-entries', { kind: 'integer', min: 1, max: 1_000_000 }, 10_000, 'Most files and folders in a .sar archive.', 'a count'),
+  setting('deploySettleTime', 'deploy-settle-time', MS(0, 600_000), 1000, 'How long an archive or folder in the apps folder must stay unchanged before it is deployed (ms).', 'milliseconds, e.g. 1000'),
+  setting('deployPollInterval', 'deploy-poll-interval', MS(50, 3_600_000), 2000, 'How often the apps folder is polled for changes fs.watch may miss (ms).', 'milliseconds, e.g. 2000'),
 ];
 
 /** The same table, by key. */

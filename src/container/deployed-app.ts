@@ -13,9 +13,15 @@ export class DeployedApp implements SessionEvents {
   readonly #log: Logger;
   #loaded: LoadedApplication | undefined;
   readonly #watchers: { close(): void }[] = [];
-  /** 'active' takes new initial requests; 'draining' only serves its live sessions. */
-  state: 'loading' | 'active' | 'draining' = 'loading';
+  /**
+   * 'active' takes new initial requests; 'draining' only serves its live sessions (undeployed, or
+   * replaced by a newer version); 'undeployed' once destroyed.
+   */
+  state: 'loading' | 'active' | 'draining' | 'undeployed' = 'loading';
   readonly deployedAt = Date.now();
+  /** This version's live application sessions (a newer version of the same app has its own). */
+  readonly #live = new Set<SipApplicationSession>();
+  #idle: (() => void)[] = [];
 
   constructor(logger: Logger) {
     this.#log = logger;
@@ -53,12 +59,25 @@ export class DeployedApp implements SessionEvents {
     return this.#log;
   }
 
+  /** This version's application sessions still alive. */
+  get liveSessions(): readonly SipApplicationSession[] {
+    return [...this.#live];
+  }
+
+  /** Resolves once this version has no live application session. */
+  whenIdle(): Promise<void> {
+    if (this.#live.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idle.push(resolve));
+  }
+
   appSessionCreated(session: SipApplicationSession): void {
+    this.#live.add(session);
     this.#each('applicationSession', (l) => l.sessionCreated?.({ session }));
   }
 
   appSessionDestroyed(session: SipApplicationSession): void {
     this.#each('applicationSession', (l) => l.sessionDestroyed?.({ session }));
+    if (this.#live.delete(session) && this.#live.size === 0) for (const resolve of this.#idle.splice(0)) resolve();
   }
 
   appSessionReadyToInvalidate(session: SipApplicationSession): void {

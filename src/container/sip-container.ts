@@ -58,6 +58,26 @@ export interface SipContainerOptions {
   locationService?: LocationService;
   t1?: number;
   t2?: number;
+  /** How long an undeployed (or replaced) version may serve its live sessions before they are ended. Default 300 000 ms. */
+  drainTimeoutMs?: number;
+}
+
+/** How a version leaves: `force` ends its dialogs at once instead of letting them finish first. */
+export interface UndeployOptions {
+  /** End live dialogs now (BYE, CANCEL, 503) instead of waiting for them. Default false. */
+  force?: boolean;
+  /** Overrides the container's drain timeout for this undeploy (ms). */
+  drainTimeoutMs?: number;
+}
+
+/** How a deployment treats an app of the same name already deployed. */
+export interface DeployOptions {
+  /** Replace it: the new version takes new initial requests, the old one drains. Default false: refuse. */
+  replace?: boolean;
+  /** See `LoadAppFolderOptions.moduleKey`. */
+  moduleKey?: string;
+  /** Names what is deployed in failure messages. */
+  label?: string;
 }
 
 const APP = 'container.app';
@@ -115,7 +135,17 @@ export class SipContainer implements CoreHost, MessageRuntime, ProxyHost {
   readonly t2: number;
   readonly #router: ApplicationRouter;
   readonly #locationService: LocationService | undefined;
+  /** The active version of each application: the one new initial requests go to. */
   readonly #apps = new Map<string, DeployedApp>();
+  /** Versions undeployed or replaced, still serving their live sessions; each with its drain. */
+  readonly #draining = new Map<DeployedApp, Drain>();
+  /** Requests each session received that may still need an answer when its version is ended. */
+  readonly #received = new WeakMap<SipSessionImpl, Set<IncomingRequest>>();
+  /** INVITEs each session sent that may still need a CANCEL when its version is ended. */
+  readonly #sent = new WeakMap<SipSessionImpl, Set<OutgoingRequest>>();
+  /** BYEs and CANCELs the container sent to end a version's dialogs: their responses are not the app's. */
+  readonly #ending = new WeakSet<OutgoingRequest>();
+  readonly #drainTimeoutMs: number;
   readonly #uas: UasCore;
   readonly #uac: UacCore;
   readonly #forwarder: SubsequentForwarder;
@@ -136,6 +166,7 @@ export class SipContainer implements CoreHost, MessageRuntime, ProxyHost {
     this.log = options.logger;
     this.t1 = options.t1 ?? 500;
     this.t2 = options.t2 ?? 4000;
+    this.#drainTimeoutMs = options.drainTimeoutMs ?? 300_000;
     this.#uas = new UasCore(this);
     this.#uac = new UacCore(this);
     this.#forwarder = new SubsequentForwarder(this);
@@ -146,9 +177,12 @@ export class SipContainer implements CoreHost, MessageRuntime, ProxyHost {
 
   // ---- deployment -----------------------------------------------------------------
 
-  /** Loads and starts the app in `folder`; refuses (changing nothing) when it does not load or its name is taken. */
-  async deployFolder(folder: string): Promise<DeployedApp> {
-    const app = await this.#deploy((options) => loadAppFolder(folder, options));
+  /**
+   * Loads and starts the app in `folder`; refuses (changing nothing) when it does not load, or when
+   * its name is taken and `replace` is not set. With `replace`, the version running so far drains.
+   */
+  async deployFolder(folder: string, deploy: DeployOptions = {}): Promise<DeployedApp> {
+    const app = await this.#deploy((options) => loadAppFolder(folder, { ...options, moduleKey: deploy.moduleKey, label: deploy.label }), deploy.replace ?? false);
     // config.json changes take effect without a redeploy.
     app.watch(watchAppConfig(folder, app.loaded.config, app.log));
     return app;
@@ -156,10 +190,10 @@ export class SipContainer implements CoreHost, MessageRuntime, ProxyHost {
 
   /** Deploys an application from module exports in memory (tests, embedding). */
   deployModule(moduleExports: Record<string, unknown>, source: { label: string; descriptor?: Partial<DescriptorShape>; config?: Record<string, unknown> }): Promise<DeployedApp> {
-    return this.#deploy((options) => loadAppModule(moduleExports, source, options));
+    return this.#deploy((options) => loadAppModule(moduleExports, source, options), false);
   }
 
-  async #deploy(load: (options: LoadAppFolderOptions) => Promise<LoadAppFolderResult>): Promise<DeployedApp> {
+  async #deploy(load: (options: LoadAppFolderOptions) => Promise<LoadAppFolderResult>, replace: boolean): Promise<DeployedApp> {
     const app = new DeployedApp(this.log);
     const host = this;
     let factory: SipFactoryImpl | undefined;
@@ -174,45 +208,161 @@ export class SipContainer implements CoreHost, MessageRuntime, ProxyHost {
       },
     });
     if (!result.ok) throw new SipletError('SIPLET_DEPLOY_FAILED', result.failure.message, { cause: result.failure.cause });
-    return this.#activate(app, result.app);
+    return this.#activate(app, result.app, replace);
   }
 
-  async #activate(app: DeployedApp, loaded: LoadedApplication): Promise<DeployedApp> {
+  async #activate(app: DeployedApp, loaded: LoadedApplication, replace: boolean): Promise<DeployedApp> {
     const name = loaded.model.name;
-    if (this.#apps.has(name)) {
+    const previous = this.#apps.get(name);
+    if (previous !== undefined && !replace) {
       await loaded.destroy();
       throw new SipletError('SIPLET_DEPLOY_FAILED', `An application named ${name} is already deployed: undeploy it first or give the new one another name.`);
     }
     app.attach(loaded);
     app.state = 'active';
     this.#apps.set(name, app);
-    this.#router.applicationDeployed([name]);
-    this.log.info({ app: name, version: loaded.model.version, servlets: loaded.model.servlets.map((s) => s.name) }, 'application deployed');
+    if (previous === undefined) this.#router.applicationDeployed([name]);
+    this.log.info({ app: name, version: loaded.model.version, servlets: loaded.model.servlets.map((s) => s.name) }, previous === undefined ? 'application deployed' : 'application redeployed');
+    // The version replaced keeps its live dialogs until they end or the drain timeout.
+    if (previous !== undefined) void this.#drain(previous, {});
     return app;
   }
 
-  /** Stops routing to the app and destroys it (its live sessions are dropped). */
-  async undeploy(name: string): Promise<void> {
+  /**
+   * Undeploys an application. At once, the router sends it no new initial request (they get the
+   * answers of a server without that app: 404 for our domains, 403 otherwise). Gracefully (the
+   * default), its live dialogs go on reaching it until they end or the drain timeout passes;
+   * `force` ends them now. Ending means BYE for confirmed dialogs, CANCEL for INVITEs it sent
+   * still pending, 503 for requests it has not answered, and every branch cancelled for requests
+   * it proxies. Then it is destroyed. Resolves once that is done (the app stops taking new
+   * requests before the first await). Also ends versions of that name still draining; with
+   * `force`, at once.
+   */
+  async undeploy(name: string, options: UndeployOptions = {}): Promise<void> {
     const app = this.#apps.get(name);
-    if (app === undefined) throw new SipletError('SIPLET_DEPLOY_FAILED', `No application named ${name} is deployed.`);
-    this.#apps.delete(name);
-    this.#router.applicationUndeployed([name]);
-    for (const s of this.sessions.applicationSessionsOf(name)) s.invalidate();
-    app.unwatch();
-    await app.loaded.destroy();
-    this.log.info({ app: name }, 'application undeployed');
+    const draining = [...this.#draining.keys()].filter((d) => d.name === name);
+    if (app === undefined && draining.length === 0) throw new SipletError('SIPLET_DEPLOY_FAILED', `No application named ${name} is deployed: list them with "siplet apps".`);
+    if (app !== undefined) {
+      this.#apps.delete(name);
+      this.#router.applicationUndeployed([name]);
+    }
+    await Promise.all([...(app === undefined ? [] : [app]), ...draining].map((version) => this.#drain(version, options)));
   }
 
+  /** The active version of every application. */
   applications(): DeployedApp[] {
     return [...this.#apps.values()];
+  }
+
+  /** Every version still loaded: the active ones, then those draining. */
+  versions(): DeployedApp[] {
+    return [...this.#apps.values(), ...this.#draining.keys()];
+  }
+
+  /**
+   * Drains a version no longer active (its drain is started once; a later call with `force`
+   * hurries it): waits until its application sessions are gone or the timeout passes, ends what
+   * is left, then destroys it.
+   */
+  #drain(app: DeployedApp, options: UndeployOptions): Promise<void> {
+    let drain = this.#draining.get(app);
+    if (drain === undefined) {
+      app.state = 'draining';
+      let hurry = (): void => undefined;
+      const hurried = new Promise<void>((resolve) => (hurry = resolve));
+      const timeoutMs = options.drainTimeoutMs ?? this.#drainTimeoutMs;
+      const created: Drain = { hurry, done: Promise.resolve() };
+      drain = created;
+      this.#draining.set(app, created);
+      this.log.info({ app: app.name, version: app.loaded.model.version, sessions: app.liveSessions.length, timeoutMs: options.force ? 0 : timeoutMs }, options.force ? 'ending the application\'s dialogs now' : 'application draining');
+      created.done = (async () => {
+        let timer: NodeJS.Timeout | undefined;
+        const timedOut = new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, timeoutMs);
+          timer.unref?.();
+        });
+        if (!options.force) await Promise.race([app.whenIdle(), timedOut, hurried]);
+        clearTimeout(timer);
+        await this.#end(app);
+        this.#draining.delete(app);
+      })();
+    }
+    if (options.force) drain.hurry();
+    return drain.done;
+  }
+
+  /**
+   * Ends a version's remaining dialogs and transactions (see `undeploy`), gives the peers a short
+   * while to answer, then invalidates what is left and destroys the version.
+   */
+  async #end(app: DeployedApp): Promise<void> {
+    const left = app.liveSessions.length;
+    if (left > 0) {
+      for (const appSession of app.liveSessions) {
+        for (const session of (appSession as ApplicationSessionImpl).getSessions()) this.#endSession(session);
+      }
+      // The BYEs and CANCELs get their answers (or time out) meanwhile; sessions so ended go by themselves.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([app.whenIdle(), new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.min(16 * this.t1, 4000))))]);
+      clearTimeout(timer);
+      for (const appSession of app.liveSessions) appSession.invalidate();
+    }
+    app.unwatch();
+    await app.loaded.destroy();
+    app.state = 'undeployed';
+    this.log.info({ app: app.name, version: app.loaded.model.version, endedSessions: left }, 'application undeployed');
+  }
+
+  /** Ends one SIP session of a version being removed. */
+  #endSession(session: SipSessionImpl): void {
+    if (!session.isValid()) return;
+    for (const request of this.#received.get(session) ?? []) {
+      // A subsequent request of a proxied dialog is the peer's to answer: it was forwarded.
+      if (request.isCommitted() || this.#toForward.has(request)) continue;
+      const proxy = this.#proxies.get(request);
+      // RFC 3261 §16.10: a proxy cancels its branches; their 487 goes upstream as the best response.
+      if (proxy !== undefined) proxy.cancel();
+      else this.#reject(request, 503, 'Service Unavailable (application undeployed)');
+    }
+    for (const invite of this.#sent.get(session) ?? []) {
+      if (invite.finalResponse !== undefined || invite.transaction === undefined) continue;
+      try {
+        const cancel = invite.createCancel() as OutgoingRequest;
+        this.#ending.add(cancel);
+        cancel.send().catch((error: unknown) => this.log.debug({ err: error }, 'could not cancel an INVITE of an undeployed application'));
+      } catch (error) {
+        this.log.debug({ err: error }, 'could not cancel an INVITE of an undeployed application');
+      }
+    }
+    if (session.role !== 'PROXY' && session.getState() === 'CONFIRMED' && session.dialog !== undefined) {
+      try {
+        const bye = session.createRequest('BYE') as OutgoingRequest;
+        this.#ending.add(bye);
+        bye.send().catch((error: unknown) => this.log.debug({ err: error }, 'could not send BYE for an undeployed application'));
+      } catch (error) {
+        this.log.debug({ err: error }, 'could not send BYE for an undeployed application');
+      }
+    }
   }
 
   stats(): { counters: ContainerCounters; sessions: SessionCounts; applications: string[] } {
     return { counters: { ...this.#counters }, sessions: this.sessions.counts(), applications: [...this.#apps.keys()] };
   }
 
+  /** Drops every version and its sessions at once (no BYE: the server is going away). */
   async close(): Promise<void> {
-    for (const name of [...this.#apps.keys()]) await this.undeploy(name);
+    const versions = this.versions();
+    this.#apps.clear();
+    for (const app of versions) {
+      this.#draining.get(app)?.hurry();
+      for (const s of app.liveSessions) s.invalidate();
+      if (!this.#draining.has(app)) {
+        app.unwatch();
+        await app.loaded.destroy();
+        app.state = 'undeployed';
+      }
+    }
+    await Promise.all([...this.#draining.values()].map((d) => d.done));
   }
 
   // ---- CoreHost ----------------------------------------------------------------------
@@ -252,6 +402,7 @@ export class SipContainer implements CoreHost, MessageRuntime, ProxyHost {
 
   dispatchRequest(request: IncomingRequest): void {
     const session = request.getSession();
+    if (request.transaction !== undefined) remember(this.#received, session, request, (r) => r.isCommitted());
     const app = this.appOf(session);
     if (app === undefined) {
       this.#reject(request, 500, 'Server Internal Error (no application for this session)');
@@ -300,7 +451,7 @@ export class SipContainer implements CoreHost, MessageRuntime, ProxyHost {
   dispatchResponse(response: IncomingResponse): void {
     const session = response.getSession();
     const app = this.appOf(session);
-    if (app === undefined) return;
+    if (app === undefined || this.#ending.has(response.getRequest())) return;
     session.transactionStarted();
     void session.getApplicationSession().queue.run(async () => {
       session.access();
@@ -391,6 +542,7 @@ export class SipContainer implements CoreHost, MessageRuntime, ProxyHost {
   }
 
   sendRequest(request: OutgoingRequest): Promise<void> {
+    if (request.message.method === 'INVITE') remember(this.#sent, request.getSession(), request, (r) => r.finalResponse !== undefined);
     return this.#uac.sendRequest(request);
   }
 
@@ -659,7 +811,7 @@ export class SipContainer implements CoreHost, MessageRuntime, ProxyHost {
     const encoded = request.uri instanceof SipUri ? request.uri.params.get(APP_SESSION_URI_PARAM) : undefined;
     if (encoded) {
       const s = this.sessions.getApplicationSession(encoded);
-      if (s !== undefined && s.isValid() && s.getApplicationName() === app.name) return s;
+      if (s !== undefined && s.isValid() && s.getApplicationName() === app.name && sameVersion(s, app)) return s;
     }
     let key: string | undefined;
     if (model.applicationKey !== undefined) {
@@ -670,7 +822,7 @@ export class SipContainer implements CoreHost, MessageRuntime, ProxyHost {
       }
       if (key !== undefined) {
         const existing = this.sessions.getApplicationSessionByKey(app.name, key);
-        if (existing !== undefined && existing.isValid()) return existing;
+        if (existing !== undefined && existing.isValid() && sameVersion(existing, app)) return existing;
       }
     }
     return this.sessions.createApplicationSession({ applicationName: app.name, timeoutMinutes: model.sessionTimeout, events: app, key });
@@ -687,6 +839,26 @@ export class SipContainer implements CoreHost, MessageRuntime, ProxyHost {
       this.log.debug({ err: error }, 'could not answer a failed request');
     }
   }
+}
+
+interface Drain {
+  /** Ends the wait for live sessions now (a forced undeploy while draining). */
+  hurry(): void;
+  done: Promise<void>;
+}
+
+/** An application session joins initial requests of the version that created it only. */
+function sameVersion(session: ApplicationSessionImpl, app: DeployedApp): boolean {
+  const owner = session.internal.get(APP);
+  return owner === undefined || owner === app;
+}
+
+/** Adds a message to its session's set, first dropping those `done` says need nothing more. */
+function remember<T>(map: WeakMap<SipSessionImpl, Set<T>>, session: SipSessionImpl, item: T, done: (item: T) => boolean): void {
+  let set = map.get(session);
+  if (set === undefined) map.set(session, (set = new Set()));
+  for (const old of set) if (done(old)) set.delete(old);
+  set.add(item);
 }
 
 /** Forwards every session event to the app (a plain object the session can hold). */

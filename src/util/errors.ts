@@ -43,6 +43,12 @@ export const ERROR_CATALOG = {
   SIPLET_STORE_DUPLICATE_USER: {
     message: 'That user exists already in the realm. Change the password with siplet users passwd <user@realm>, or remove the user first.',
   },
+  SIPLET_PACK_FAILED: {
+    message: 'siplet pack could not build the archive. The message names the app folder and what to fix (siplet.json, the entry module, TypeScript errors).',
+  },
+  SIPLET_ADMIN_REQUEST_FAILED: {
+    message: 'The admin API refused the request or could not be reached. Check --url, the server, and SIPLET_ADMIN_USER / SIPLET_ADMIN_PASSWORD.',
+  },
   SIPLET_NOT_AVAILABLE: {
     message: 'This feature is not available in this version of Siplet.',
     sipStatus: 501,

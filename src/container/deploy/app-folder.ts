@@ -45,6 +45,15 @@ export interface LoadAppFolderOptions {
   /** The deploy layer's logger; the app's own logger (`APP_LOGGER`) is its child `{ app: <name> }`. */
   logger: Logger;
   services: AppServices;
+  /**
+   * Names this load of the folder's code in the module URLs (`index.js?siplet-deploy=<key>`).
+   * Loading the same folder again with the same key reuses the module instances already loaded
+   * (no new module graph: ESM never unloads one); default: a key never used before, so the code
+   * runs afresh. The deployer passes an archive's content hash.
+   */
+  moduleKey?: string;
+  /** Names what is deployed in failure messages. Default: `app folder <path>`. */
+  label?: string;
 }
 
 /** Why an app folder could not be deployed. Nothing of it stays loaded. */
@@ -99,7 +108,7 @@ let deployCount = 0;
 export async function loadAppFolder(folderPath: string, options: LoadAppFolderOptions): Promise<LoadAppFolderResult> {
   const folder = resolve(folderPath);
   const fail = (summary: string, problems: readonly string[] = [], cause?: unknown): LoadAppFolderResult => {
-    const message = `Cannot deploy app folder ${folder}: ${summary}${problems.map((p) => `\n  - ${p}`).join('')}`;
+    const message = `Cannot deploy ${options.label ?? `app folder ${folder}`}: ${summary}${problems.map((p) => `\n  - ${p}`).join('')}`;
     return { ok: false, failure: { folder, message, problems: problems.length > 0 ? problems : [summary], cause } };
   };
 
@@ -128,7 +137,8 @@ export async function loadAppFolder(folderPath: string, options: LoadAppFolderOp
   let moduleExports: Record<string, unknown>;
   try {
     deployCount += 1;
-    const url = `${pathToFileURL(entry).href}?${DEPLOY_QUERY_PARAM}=${Date.now().toString(36)}-${deployCount}`;
+    const key = options.moduleKey ?? `${Date.now().toString(36)}-${deployCount}`;
+    const url = `${pathToFileURL(entry).href}?${DEPLOY_QUERY_PARAM}=${encodeURIComponent(key)}`;
     moduleExports = (await import(url)) as Record<string, unknown>;
   } catch (err) {
     return fail(`its entry module ${relativeName(entry, folder)} threw while loading: ${errorText(err)}${moduleHint(err)}. Fix the module and redeploy.`, [], err);

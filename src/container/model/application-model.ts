@@ -34,6 +34,16 @@ export interface ApplicationModel {
   readonly configure: ((container: Container) => void | Promise<void>) | undefined;
   /** Application init parameters (SipServletContext). */
   readonly initParams: Readonly<Record<string, string>>;
+  /** The app's HTTP side (converged apps), from the descriptor's "http": declared, not mounted yet. */
+  readonly http: HttpModel | undefined;
+}
+
+/** The HTTP routes an app declares (siplet.json `"http": { "router": "<export name>" }`). */
+export interface HttpModel {
+  /** The export name of the router in the entry module. */
+  readonly router: string;
+  /** What the entry module exports under that name (an express Router or a request handler). */
+  readonly handler: unknown;
 }
 
 /** `servlet`: a `SipServlet` subclass, driven through doRequest/doResponse. `pojo`: a plain class with JSR 359 handler decorators. */

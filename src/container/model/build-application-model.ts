@@ -9,8 +9,8 @@ import {
   type SipClassMetadata,
   type SipServletRequest,
 } from '../../api/index.js';
-import type { ApplicationModel, ListenerModel, ServletModel } from './application-model.js';
-import { checkDescriptor, type DescriptorListener, type DescriptorServlet, type DescriptorShape } from './descriptor.js';
+import type { ApplicationModel, HttpModel, ListenerModel, ServletModel } from './application-model.js';
+import { checkDescriptor, type DescriptorHttp, type DescriptorListener, type DescriptorServlet, type DescriptorShape } from './descriptor.js';
 import { buildHandlerTables } from './handler-table.js';
 import { listenerKindsOf } from './listener-kinds.js';
 
@@ -84,6 +84,7 @@ export function buildApplicationModel(
   const mainServlet = chooseMainServlet(descriptor.mainServlet ?? app?.mainServlet, declared, errors);
   const listeners = listenerModels(classes, metadataOf, descriptor.listeners ?? [], errors);
   const applicationKey = applicationKeyOf(classes, metadataOf, errors);
+  const http = httpModel(moduleExports, descriptor.http, errors);
 
   if (errors.length > 0 || name === undefined || mainServlet === undefined) return { ok: false, errors };
   const configure = app?.configure;
@@ -104,6 +105,7 @@ export function buildApplicationModel(
       services: [...(app?.services ?? [])],
       configure: configure === undefined ? undefined : (container: Container) => configure.call(app, container),
       initParams,
+      http,
     },
   };
 }
@@ -392,6 +394,16 @@ function applicationKeyOf(
     return undefined;
   }
   return (request) => method.call(ctor, request) as string | undefined;
+}
+
+function httpModel(moduleExports: Record<string, unknown>, http: DescriptorHttp | undefined, errors: string[]): HttpModel | undefined {
+  if (http === undefined) return undefined;
+  const handler = Object.hasOwn(moduleExports, http.router) ? moduleExports[http.router] : undefined;
+  if (handler === undefined) {
+    errors.push(`siplet.json "http.router" names '${http.router}', which the entry module does not export (its exports: ${Object.keys(moduleExports).join(', ') || 'none'}); export the router or fix the name.`);
+    return undefined;
+  }
+  return { router: http.router, handler };
 }
 
 function classByExportName(classes: Map<ServiceClass, string>, exportName: string): ServiceClass | undefined {

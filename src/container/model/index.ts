@@ -14,13 +14,15 @@ export {
 } from './build-application-model.js';
 export type {
   ApplicationModel,
+  HttpModel,
   ListenerModel,
   RequestHandlerEntry,
   ResponseHandlerEntry,
   ServletKind,
   ServletModel,
 } from './application-model.js';
-export type { DescriptorListener, DescriptorServlet, DescriptorShape } from './descriptor.js';
+export type { DescriptorListener, DescriptorSecurityConstraint, DescriptorServlet, DescriptorShape } from './descriptor.js';
+export { checkDescriptor, DESCRIPTOR_FIELDS, type DescriptorHttp } from './descriptor.js';
 export { selectRequestHandler, selectResponseHandler } from './handler-table.js';
 export { LISTENER_KINDS, LISTENER_METHODS, listenerKindsOf, type ListenerKindMap } from './listener-kinds.js';
 export { createServletInvoker, type ServletInvoker } from './servlet-invoker.js';

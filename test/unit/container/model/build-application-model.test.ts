@@ -15,7 +15,7 @@ import {
   type SipSessionEvent,
   type ServletTimer,
 } from '../../../../src/api/index.js';
-import { buildApplicationModel, type ApplicationModel } from '../../../../src/container/model/index.js';
+import { buildApplicationModel, DESCRIPTOR_FIELDS, type ApplicationModel } from '../../../../src/container/model/index.js';
 import { fakeRequest } from './fake-messages.js';
 
 function model(exports: Record<string, unknown>, descriptor?: Parameters<typeof buildApplicationModel>[1]): ApplicationModel {
@@ -274,7 +274,7 @@ describe('buildApplicationModel: validation', () => {
     @Servlet()
     class S extends SipServlet {}
     expect(errors({ S }, { sessionTimeout: '5' as unknown as number, servlet: [] } as never)).toEqual([
-      'siplet.json: unknown field "servlet"; the fields are name, version, displayName, description, mainServlet, sessionTimeout, proxyTimeout, distributable, initParams, servlets, listeners.',
+      `siplet.json: unknown field "servlet"; the fields are ${DESCRIPTOR_FIELDS.join(', ')}.`,
       'siplet.json "sessionTimeout" must be a number, not "5".',
     ]);
   });
