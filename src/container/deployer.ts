@@ -203,7 +203,9 @@ export class Deployer {
   undeploy(name: string, options: UndeployAppOptions = {}): Promise<UndeployResult> {
     return this.#serial(async () => {
       const versions = this.#container.versions().filter((app) => app.name === name);
-      if (versions.length === 0) throw new SipletError('SIPLET_DEPLOY_FAILED', `No application named ${name} is deployed: list them with "siplet apps".`);
+      if (versions.length === 0) {
+        throw new SipletError('SIPLET_DEPLOY_FAILED', `No application named ${name} is deployed: list them with "siplet apps".`, { details: { name, notFound: true } });
+      }
       if (!options.keepSource) await this.#removeSources(name);
       const finished = this.#container.undeploy(name, { force: options.force ?? false });
       const cleaned = finished.finally(() => this.#cleanUp(versions));
@@ -434,8 +436,11 @@ export class Deployer {
   }
 }
 
+/** An archive refused; `details.archive` and `details.problem` for an API to show. */
 function refused(label: string, problem: string): SipletError {
-  return new SipletError('SIPLET_DEPLOY_FAILED', `Cannot deploy archive ${label}: ${problem}. The running version (if any) is unchanged.`);
+  return new SipletError('SIPLET_DEPLOY_FAILED', `Cannot deploy archive ${label}: ${problem}. The running version (if any) is unchanged.`, {
+    details: { archive: label, problem },
+  });
 }
 
 /** Lists the extraction folders under a data dir (for tests and diagnostics). */

@@ -224,7 +224,7 @@ export class SipContainer implements CoreHost, MessageRuntime, ProxyHost {
     if (previous === undefined) this.#router.applicationDeployed([name]);
     this.log.info({ app: name, version: loaded.model.version, servlets: loaded.model.servlets.map((s) => s.name) }, previous === undefined ? 'application deployed' : 'application redeployed');
     // The version replaced keeps its live dialogs until they end or the drain timeout.
-    if (previous !== undefined) void this.#drain(previous, {});
+    if (previous !== undefined) this.#drain(previous, {}).catch((error: unknown) => this.log.error({ err: error, app: name }, 'ending the replaced version failed'));
     return app;
   }
 
@@ -241,7 +241,9 @@ export class SipContainer implements CoreHost, MessageRuntime, ProxyHost {
   async undeploy(name: string, options: UndeployOptions = {}): Promise<void> {
     const app = this.#apps.get(name);
     const draining = [...this.#draining.keys()].filter((d) => d.name === name);
-    if (app === undefined && draining.length === 0) throw new SipletError('SIPLET_DEPLOY_FAILED', `No application named ${name} is deployed: list them with "siplet apps".`);
+    if (app === undefined && draining.length === 0) {
+      throw new SipletError('SIPLET_DEPLOY_FAILED', `No application named ${name} is deployed: list them with "siplet apps".`, { details: { name, notFound: true } });
+    }
     if (app !== undefined) {
       this.#apps.delete(name);
       this.#router.applicationUndeployed([name]);
@@ -281,10 +283,14 @@ export class SipContainer implements CoreHost, MessageRuntime, ProxyHost {
           timer = setTimeout(resolve, timeoutMs);
           timer.unref?.();
         });
-        if (!options.force) await Promise.race([app.whenIdle(), timedOut, hurried]);
-        clearTimeout(timer);
-        await this.#end(app);
-        this.#draining.delete(app);
+        try {
+          if (!options.force) await Promise.race([app.whenIdle(), timedOut, hurried]);
+          clearTimeout(timer);
+          await this.#end(app);
+        } finally {
+          clearTimeout(timer);
+          this.#draining.delete(app);
+        }
       })();
     }
     if (options.force) drain.hurry();
