@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { createWriteStream, existsSync, readFileSync } from 'node:fs';
-import { cp, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, parse, relative, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -92,12 +92,11 @@ export async function packApp(options: PackOptions): Promise<PackResult> {
 
     const pkgPath = join(app, 'package.json');
     let main = 'index.js';
-    if (existsSync(pkgPath)) {
-      const pkg = JSON.parse(await readFile(pkgPath, 'utf8')) as Record<string, unknown>;
-      if (typeof pkg['main'] === 'string') {
-        main = pkg['main'].replace(/\.(m|c)?ts$/, (ext) => ext.replace('ts', 'js'));
-        if (main !== pkg['main']) await writeFile(pkgPath, JSON.stringify({ ...pkg, main }, null, 2) + '\n');
-      }
+    const pkg = existsSync(pkgPath) ? (JSON.parse(await readFile(pkgPath, 'utf8')) as Record<string, unknown>) : undefined;
+    if (typeof pkg?.['main'] === 'string') main = pkg['main'].replace(/\.(m|c)?ts$/, (ext) => ext.replace('ts', 'js'));
+    // Compiled TypeScript is ES modules (NodeNext): say so, so that Node loads it as such.
+    if (sources.length > 0 || (pkg !== undefined && main !== pkg['main'])) {
+      await writeFile(pkgPath, JSON.stringify({ ...pkg, ...(pkg?.['main'] !== undefined && { main }), ...(sources.length > 0 && { type: 'module' }) }, null, 2) + '\n');
     }
     if (!existsSync(join(app, main))) {
       fail(sources.length > 0 ? `the build produced no ${main}. Name the entry index.ts, or set package.json "main".` : `it has no entry module ${main}. Build the app, or name its entry in package.json "main".`);
@@ -126,8 +125,22 @@ async function compile(folder: string, app: string, staging: string, root: strin
   const types = fromSources
     ? { siplet: join(root, 'src', 'index.ts'), sdk: sdkSources, testing: join(root, 'sdk', 'testing', 'index.ts') }
     : { siplet: join(root, 'dist', 'src', 'index.d.ts'), sdk: join(root, 'dist', 'sdk', 'index.d.ts'), testing: join(root, 'dist', 'sdk', 'testing', 'index.d.ts') };
+  // The sources are compiled from a copy whose package.json says "type": "module" (NodeNext compiles
+  // a file as CommonJS otherwise); the app's node_modules is linked in for its dependencies' types.
+  const sources = join(staging, 'src');
+  await cp(folder, sources, {
+    recursive: true,
+    filter: (path) => {
+      const rel = relative(folder, path);
+      return rel === '' || (rel.split(sep)[0] !== 'node_modules' && !parse(path).base.startsWith('.') && !path.endsWith('.sar'));
+    },
+  });
+  if (existsSync(join(folder, 'node_modules'))) await symlink(join(folder, 'node_modules'), join(sources, 'node_modules'), 'dir');
+  const pkgPath = join(sources, 'package.json');
+  const pkg = existsSync(pkgPath) ? (JSON.parse(await readFile(pkgPath, 'utf8')) as Record<string, unknown>) : {};
+  await writeFile(pkgPath, JSON.stringify({ ...pkg, type: 'module' }));
   // Siplet's own sources (a development checkout) are compiled along; the app's output is picked from under the common root.
-  const rootDir = fromSources ? commonAncestor(folder, root) : folder;
+  const rootDir = fromSources ? commonAncestor(sources, root) : sources;
   const out = join(staging, 'out');
   const base = join(root, 'tsconfig.base.json');
   const config = {
@@ -151,24 +164,25 @@ async function compile(folder: string, app: string, staging: string, root: strin
       rootDir,
       outDir: out,
       types: ['node'],
-      typeRoots: [join(root, 'node_modules', '@types'), join(folder, 'node_modules', '@types')],
+      typeRoots: [join(root, 'node_modules', '@types'), join(sources, 'node_modules', '@types')],
       paths: { siplet: [types.siplet], 'siplet/sdk': [types.sdk], 'siplet/sdk/testing': [types.testing] },
     },
-    include: [join(folder, '**', '*.ts'), join(folder, '**', '*.mts')],
-    exclude: [join(folder, 'node_modules'), join(folder, '**', '*.d.ts')],
+    include: [join(sources, '**', '*.ts'), join(sources, '**', '*.mts')],
+    exclude: [join(sources, 'node_modules'), join(sources, '**', '*.d.ts')],
   };
   const configPath = join(staging, 'tsconfig.json');
   await writeFile(configPath, JSON.stringify(config, null, 2));
-  const { code, output } = await run(process.execPath, [tsc, '-p', configPath]);
+  // Run from the sources, so that messages name the app's files as the developer knows them.
+  const { code, output } = await run(process.execPath, [tsc, '-p', configPath, '--pretty', 'false'], sources);
   if (code !== 0) fail(`TypeScript reported errors (fix them and pack again):\n${output.trim()}`);
-  const built = join(out, relative(rootDir, folder));
+  const built = join(out, relative(rootDir, sources));
   if (!existsSync(built)) fail('the TypeScript build produced no output.');
   await cp(built, app, { recursive: true });
 }
 
-function run(command: string, args: string[]): Promise<{ code: number; output: string }> {
+function run(command: string, args: string[], cwd: string): Promise<{ code: number; output: string }> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr.on('data', (d: Buffer) => (output += d.toString()));

@@ -88,6 +88,18 @@ describe('siplet pack', () => {
     expect(inspected.ok && inspected.archive.name).toBe('ts-app');
   }, 120_000);
 
+  it('compiles sources without a package.json as ES modules, and says so in the archive', async () => {
+    const app = await folder({
+      'siplet.json': JSON.stringify({ name: 'bare' }),
+      'index.ts': "import { SipApplication, SipServlet } from 'siplet/sdk';\n@SipApplication({ name: 'bare' })\n@SipServlet()\nexport class Bare extends SipServlet {}\n",
+    });
+    const result = await packApp({ folder: app, output: join(app, 'bare.sar') });
+    const files = await readZip(result.archive);
+    expect([...files.keys()].sort()).toEqual(['index.js', 'package.json', 'siplet.json']);
+    expect(JSON.parse(files.get('package.json')!)).toEqual({ type: 'module' });
+    expect(files.get('index.js')).toContain('export { Bare }');
+  }, 120_000);
+
   it('packs a folder of JavaScript as it is, next to the current directory by default', async () => {
     const app = await folder({ 'siplet.json': JSON.stringify({ name: 'js-app' }), 'index.js': 'export {};\n', 'lib/x.js': 'export const x = 1;\n', '.env': 'SECRET=1' });
     const cwd = await folder({});
