@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { createWriteStream, existsSync, readFileSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, parse, relative, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -118,8 +119,8 @@ export async function packApp(options: PackOptions): Promise<PackResult> {
 
 /** Compiles the app's TypeScript into `app` (the staging copy), mirroring the folder layout. */
 async function compile(folder: string, app: string, staging: string, root: string, fail: (message: string, cause?: unknown) => never): Promise<void> {
-  const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
-  if (!existsSync(tsc)) fail(`the TypeScript compiler is missing (${tsc}). Install Siplet with its dependencies, or compile the app yourself and pack the JavaScript.`);
+  const tsc = typescriptCompiler(root);
+  if (tsc === undefined) fail('the TypeScript compiler (the typescript package) is not installed next to Siplet. Run "npm install typescript", or compile the app yourself and pack the JavaScript.');
   const sdkSources = join(root, 'sdk', 'index.ts');
   const fromSources = existsSync(sdkSources);
   const types = fromSources
@@ -178,6 +179,17 @@ async function compile(folder: string, app: string, staging: string, root: strin
   const built = join(out, relative(rootDir, sources));
   if (!existsSync(built)) fail('the TypeScript build produced no output.');
   await cp(built, app, { recursive: true });
+}
+
+/** `tsc` of the typescript package Siplet resolves (its own node_modules, or a hoisted one). */
+function typescriptCompiler(root: string): string | undefined {
+  try {
+    const pkg = createRequire(join(root, 'package.json')).resolve('typescript/package.json');
+    const tsc = join(dirname(pkg), 'bin', 'tsc');
+    return existsSync(tsc) ? tsc : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function run(command: string, args: string[], cwd: string): Promise<{ code: number; output: string }> {
