@@ -408,7 +408,7 @@ export class SipContainer implements CoreHost, MessageRuntime, ProxyHost {
 
   dispatchRequest(request: IncomingRequest): void {
     const session = request.getSession();
-    if (request.transaction !== undefined) remember(this.#received, session, request, (r) => r.isCommitted());
+    if (request.transaction !== undefined) remember(this.#received, session, request, isAnswered);
     const app = this.appOf(session);
     if (app === undefined) {
       this.#reject(request, 500, 'Server Internal Error (no application for this session)');
@@ -548,7 +548,7 @@ export class SipContainer implements CoreHost, MessageRuntime, ProxyHost {
   }
 
   sendRequest(request: OutgoingRequest): Promise<void> {
-    if (request.message.method === 'INVITE') remember(this.#sent, request.getSession(), request, (r) => r.finalResponse !== undefined);
+    if (request.message.method === 'INVITE') remember(this.#sent, request.getSession(), request, isFinished);
     return this.#uac.sendRequest(request);
   }
 
@@ -858,6 +858,9 @@ function sameVersion(session: ApplicationSessionImpl, app: DeployedApp): boolean
   const owner = session.internal.get(APP);
   return owner === undefined || owner === app;
 }
+
+const isAnswered = (request: IncomingRequest): boolean => request.isCommitted();
+const isFinished = (request: OutgoingRequest): boolean => request.finalResponse !== undefined;
 
 /** Adds a message to its session's set, first dropping those `done` says need nothing more. */
 function remember<T>(map: WeakMap<SipSessionImpl, Set<T>>, session: SipSessionImpl, item: T, done: (item: T) => boolean): void {
