@@ -10,7 +10,7 @@
  */
 import { join } from 'node:path';
 import type { SipletConfig } from './config/index.js';
-import { Deployer, SipContainer, StoreLocationService, type SipNetwork } from './container/index.js';
+import { Deployer, SipContainer, StoreLocationService, type CredentialSource, type SipNetwork } from './container/index.js';
 import { HttpServer } from './http/index.js';
 import { DarFile, DefaultApplicationRouter, loadRouter, type ApplicationRouter } from './router/index.js';
 import { TransactionLayer } from './sip/transaction/index.js';
@@ -53,6 +53,8 @@ export interface SipStackOptions {
    * (nothing survives the process). The caller that passes one closes it after the stack.
    */
   store?: DataStore;
+  /** The users digest authentication checks (apps' security constraints). Default: the store's users. */
+  credentials?: CredentialSource;
 }
 
 /** Wires transports, message transport, transactions and the container, without listening. */
@@ -105,8 +107,16 @@ export function createSipStack(options: SipStackOptions): SipStack {
     logger: forLayer(logger, 'container'),
     t1: config.t1,
     t2: config.t2,
-    locationService,
     drainTimeoutMs: config.drainTimeout,
+    locationService,
+    credentials: options.credentials ?? store.users,
+    auth: {
+      nonceLifetime: config.authNonceLifetime,
+      maxFailures: config.authMaxFailures,
+      failureWindow: config.authFailureWindow,
+      banTime: config.authBanTime,
+      realm: config.authRealm,
+    },
   });
 
   return {

@@ -1,5 +1,5 @@
 import { createConfig, type SipletConfig } from '../../src/config/index.js';
-import type { DeployedApp } from '../../src/container/index.js';
+import type { CredentialSource, DeployedApp } from '../../src/container/index.js';
 import type { DescriptorShape } from '../../src/container/model/index.js';
 import { DefaultApplicationRouter } from '../../src/router/index.js';
 import { createSipStack, type SipStack } from '../../src/server.js';
@@ -30,6 +30,8 @@ export interface TestSipletOptions {
    * store given here (an SQLite one from `openDataStore`, to test a restart) is not closed by `close()`.
    */
   store?: DataStore;
+  /** The users digest authentication checks, for apps with security constraints. */
+  credentials?: CredentialSource;
 }
 
 /**
@@ -108,7 +110,7 @@ export async function createTestSiplet(options: TestSipletOptions = {}): Promise
   const router = new DefaultApplicationRouter({ logger });
   const config = createConfig({ host: address.address, sipPort: address.port, trying100: 'delayed', ...options.config });
   const store = options.store ?? createMemoryDataStore();
-  const stack = createSipStack({ config, logger, router, store, transports: [network.transport({ address: address.address, port: address.port, reliable })] });
+  const stack = createSipStack({ config, logger, router, store, credentials: options.credentials, transports: [network.transport({ address: address.address, port: address.port, reliable })] });
   await stack.listen();
   const siplet = new TestSiplet(network, stack, router, address, reliable);
   try {

@@ -48,6 +48,42 @@ export interface SipApplicationOptions {
    * or listener is constructed.
    */
   configure?(container: Container): void | Promise<void>;
+  /**
+   * Which requests need digest authentication (RFC 3261 §22) before a servlet sees them (JSR 289
+   * security-constraint). Initial requests a constraint covers are challenged (401, or 407 for
+   * `proxyAuthentication`); requests inside a dialog only when the constraint lists their method.
+   * Users come from the server's credential store. Default: none, every request reaches the servlet.
+   */
+  securityConstraints?: readonly SecurityConstraint[];
+  /**
+   * The realm of this app's challenges (RFC 3261 §22.1), e.g. its domain `example.com`. Default: the
+   * server's `--auth-realm`, else the Request-URI host of a REGISTER, else the From host.
+   */
+  realm?: string;
+}
+
+/**
+ * One security constraint (JSR 289 `<security-constraint>`). Hazards: ACK and CANCEL are never
+ * challenged (RFC 3261 §22.1: they cannot be resubmitted), so they may not be listed; a request
+ * inside a dialog is checked only when `methods` names its method explicitly.
+ *
+ * @example
+ * @SipApplication({ name: 'registrar', realm: 'example.com', securityConstraints: [{ methods: ['REGISTER'] }] })
+ */
+export interface SecurityConstraint {
+  /** A name for logs. */
+  name?: string;
+  /** The SIP methods covered, e.g. `['INVITE', 'REGISTER']`. Default (or empty): every method, initial requests only. */
+  methods?: readonly string[];
+  /** The roles allowed; an authenticated user in none of them gets 403. Default (or empty): any authenticated user. */
+  roles?: readonly string[];
+  /** The servlets covered (by servlet name). Default (or empty): every servlet of the app. */
+  servletNames?: readonly string[];
+  /**
+   * `true` for an app that proxies: challenge with 407 and Proxy-Authenticate, read Proxy-Authorization
+   * (RFC 3261 §22.3). Default `false`: 401 with WWW-Authenticate, read Authorization (§22.2).
+   */
+  proxyAuthentication?: boolean;
 }
 
 export interface SipServletOptions {

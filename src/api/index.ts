@@ -44,6 +44,7 @@ export {
   type AnyClass,
   type ServiceClass,
   type SipApplicationOptions,
+  type SecurityConstraint,
   type SipServletOptions,
   type SipListenerOptions,
   type ListenerKind,

@@ -1,5 +1,6 @@
 import type { NameAddress, Parameters, Uri } from '../sip/message/index.js';
 import type { B2buaHelper } from './b2bua.js';
+import type { AuthInfo } from './factory.js';
 import type { Proxy } from './proxy.js';
 import type { SipApplicationSession, SipSession } from './session.js';
 
@@ -92,6 +93,24 @@ export interface SipServletRequest extends SipServletMessage {
   /** The authenticated user, once digest authentication succeeded. */
   getUserPrincipal(): string | undefined;
   isUserInRole(role: string): boolean;
+  /**
+   * Answers a 401 or 407 challenge (JSR 289 addAuthHeader): adds an Authorization (401) or
+   * Proxy-Authorization (407) header for each realm challenged in `challenge` that `authInfo` has
+   * credentials for, with the digest computed (RFC 3261 §22.2, RFC 8760: the first challenge whose
+   * algorithm is SHA-256 or MD5, qop auth with a fresh cnonce). The username and password form
+   * applies to every realm challenged.
+   *
+   * Hazards: only on a request this application sends, before `send()`; the retry must be a new
+   * request (e.g. `SipFactory.createRequestFrom(original, { sameCallId: true })`). Throws when no
+   * challenged realm has credentials, naming the realms.
+   *
+   * @example
+   * const retry = factory.createRequestFrom(response.getRequest(), { sameCallId: true });
+   * retry.addAuthHeader(response, authInfo);
+   * await retry.send();
+   */
+  addAuthHeader(challenge: SipServletResponse, authInfo: AuthInfo): void;
+  addAuthHeader(challenge: SipServletResponse, username: string, password: string): void;
 }
 
 export interface SipServletResponse extends SipServletMessage {

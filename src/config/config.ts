@@ -58,6 +58,15 @@ export interface SipletConfig {
   readonly deploySettleTime: number;
   /** How often the apps folder is polled for changes fs.watch may miss. */
   readonly deployPollInterval: number;
+  /** RFC 3261 §22: how long a digest nonce is accepted; a correct response after that is challenged again with stale=true. */
+  readonly authNonceLifetime: number;
+  /** Failed digest authentications from one address, within `authFailureWindow`, that ban it; 0 never bans. */
+  readonly authMaxFailures: number;
+  readonly authFailureWindow: number;
+  /** How long a banned address is refused (403) for requests that need authentication. */
+  readonly authBanTime: number;
+  /** The realm of apps that name none; empty: the Request-URI host of a REGISTER, else the From host. */
+  readonly authRealm: string;
 }
 
 export type LogFormat = 'json' | 'pretty';
@@ -71,7 +80,8 @@ export type SettingType =
   | { readonly kind: 'host' }
   | { readonly kind: 'addresses' }
   | { readonly kind: 'path'; readonly optional?: boolean }
-  | { readonly kind: 'domains' };
+  | { readonly kind: 'domains' }
+  | { readonly kind: 'text'; readonly optional?: boolean };
 
 export interface SettingSpec<K extends SettingKey = SettingKey> {
   readonly key: K;
@@ -142,6 +152,11 @@ export const SETTINGS: readonly SettingSpec[] = [
   setting('archiveMaxEntries', 'archive-max-entries', { kind: 'integer', min: 1, max: 1_000_000 }, 10_000, 'Most files and folders in a .sar archive.', 'a count'),
   setting('deploySettleTime', 'deploy-settle-time', MS(0, 600_000), 1000, 'How long an archive or folder in the apps folder must stay unchanged before it is deployed (ms).', 'milliseconds, e.g. 1000'),
   setting('deployPollInterval', 'deploy-poll-interval', MS(50, 3_600_000), 2000, 'How often the apps folder is polled for changes fs.watch may miss (ms).', 'milliseconds, e.g. 2000'),
+  setting('authNonceLifetime', 'auth-nonce-lifetime', MS(1000, 86_400_000), 300_000, 'How long a digest nonce is accepted (ms); a correct response after it is challenged again with stale=true.', 'milliseconds, e.g. 300000'),
+  setting('authMaxFailures', 'auth-max-failures', { kind: 'integer', min: 0, max: 1000 }, 5, 'Failed digest authentications from one address within --auth-failure-window that ban it; 0 never bans.', 'a count, 0 to never ban'),
+  setting('authFailureWindow', 'auth-failure-window', MS(1000, 86_400_000), 60_000, 'Period over which failed digest authentications are counted (ms).', 'milliseconds, e.g. 60000'),
+  setting('authBanTime', 'auth-ban-time', MS(1000, 604_800_000), 300_000, 'How long a banned address gets 403 for requests that need authentication (ms).', 'milliseconds, e.g. 300000'),
+  setting('authRealm', 'auth-realm', { kind: 'text', optional: true }, '', 'Realm of digest challenges for apps that name none; empty: the Request-URI host of a REGISTER, else the From host.', 'a realm such as example.com, without quotes or backslashes'),
 ];
 
 /** The same table, by key. */
@@ -169,11 +184,15 @@ export function describeType(type: SettingType): string {
       return 'a non-empty path';
     case 'domains':
       return 'a comma-separated list of domain names';
+    case 'text':
+      return 'text without quotes, backslashes or control characters';
   }
 }
 
 const HOSTNAME = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*\.?$/i;
 const INTEGER = /^[+-]?\d+$/;
+// Quotes, backslashes and control characters would break a quoted-string (RFC 3261 §25.1) such as a realm.
+const TEXT = /^[^"\\\x00-\x1f\x7f]+$/;
 
 /**
  * Reads one raw value as the setting's type. Strings come from flags and the environment; the config
@@ -208,6 +227,12 @@ export function readSetting(type: SettingType, raw: unknown): ReadResult {
       if (typeof raw === 'string' && raw.trim() === '' && type.optional) return { ok: true, value: '' };
       if (typeof raw !== 'string' || raw.trim() === '') return bad;
       return { ok: true, value: raw.trim() };
+    }
+    case 'text': {
+      if (typeof raw !== 'string') return bad;
+      const value = raw.trim();
+      if (value === '') return type.optional ? { ok: true, value } : bad;
+      return TEXT.test(value) ? { ok: true, value } : bad;
     }
     case 'domains': {
       const items = Array.isArray(raw) ? raw : typeof raw === 'string' ? raw.split(',') : undefined;

@@ -23,3 +23,4 @@ export { DeployedApp } from './deployed-app.js';
 export type { SipNetwork } from './network.js';
 export { StoreLocationService, type StoreLocationServiceOptions } from './location-service.js';
 export type { SessionCounts } from './session/index.js';
+export { digestHa1, type CredentialSource, type DigestCredentials, type DigestAuthSettings } from './auth/index.js';

@@ -13,6 +13,7 @@ import { createResponse, NameAddress, parseNameAddress, parseUri, SipUri, type S
 import type { ServerTransaction, TransactionLayer } from '../sip/transaction/index.js';
 import type { MessageSource } from '../sip/transport/index.js';
 import { SipletError, type Logger } from '../util/index.js';
+import { DigestAuthenticator, type AuthCounters, type AuthVerdict, type CredentialSource, type DigestAuthSettings } from './auth/index.js';
 import type { CoreHost } from './core-host.js';
 import {
   parseSessionRef,
@@ -58,6 +59,10 @@ export interface SipContainerOptions {
   locationService?: LocationService;
   t1?: number;
   t2?: number;
+  /** The users of digest authentication; without it, requests a security constraint covers get 500. */
+  credentials?: CredentialSource;
+  /** Nonce lifetime, ban policy and default realm; see `DEFAULT_DIGEST_AUTH_SETTINGS`. */
+  auth?: Partial<DigestAuthSettings>;
   /** How long an undeployed (or replaced) version may serve its live sessions before they are ended. Default 300 000 ms. */
   drainTimeoutMs?: number;
 }
@@ -81,6 +86,7 @@ export interface DeployOptions {
 }
 
 const APP = 'container.app';
+const OPEN: AuthVerdict = { kind: 'open' };
 
 /** What the router chose for an initial request. */
 interface Selected {
@@ -150,6 +156,7 @@ export class SipContainer implements CoreHost, MessageRuntime, ProxyHost {
   readonly #uac: UacCore;
   readonly #forwarder: SubsequentForwarder;
   readonly #routerStates = new RouterStateCodec();
+  readonly #auth: DigestAuthenticator;
   /** The proxy of each initial request an app proxies. */
   readonly #proxies = new WeakMap<IncomingRequest, ProxyImpl>();
   /** Router state of each initial request delivered to an app (for CONTINUE when it proxies). */
@@ -170,6 +177,7 @@ export class SipContainer implements CoreHost, MessageRuntime, ProxyHost {
     this.#uas = new UasCore(this);
     this.#uac = new UacCore(this);
     this.#forwarder = new SubsequentForwarder(this);
+    this.#auth = new DigestAuthenticator({ credentials: options.credentials, settings: options.auth, logger: this.log });
     this.transactions.onRequest((request, tx, source) => this.#onRequest(request, tx, source));
     this.transactions.onAck((ack, source) => this.#onAck(ack, source));
     this.transactions.onStrayResponse((response) => this.#strayResponse(response));
@@ -351,8 +359,8 @@ export class SipContainer implements CoreHost, MessageRuntime, ProxyHost {
     }
   }
 
-  stats(): { counters: ContainerCounters; sessions: SessionCounts; applications: string[] } {
-    return { counters: { ...this.#counters }, sessions: this.sessions.counts(), applications: [...this.#apps.keys()] };
+  stats(): { counters: ContainerCounters; sessions: SessionCounts; applications: string[]; auth: AuthCounters } {
+    return { counters: { ...this.#counters }, sessions: this.sessions.counts(), applications: [...this.#apps.keys()], auth: { ...this.#auth.counters } };
   }
 
   /** Drops every version and its sessions at once (no BYE: the server is going away). */
@@ -619,8 +627,11 @@ export class SipContainer implements CoreHost, MessageRuntime, ProxyHost {
         this.#forwarder.relay(request, tx);
         return;
       }
+      const auth = this.#authenticate(this.appOf(proxySession), request, tx, source, proxySession.getHandler(), false);
+      if (auth === undefined) return;
       proxySession.transactionStarted();
       const wrapped = new IncomingRequest({ request, session: proxySession, source, runtime: this, initial: false, transaction: tx, poppedRoute: popped });
+      signIn(wrapped, auth);
       this.#uas.track(wrapped);
       this.#toForward.add(wrapped);
       this.dispatchRequest(wrapped);
@@ -637,6 +648,9 @@ export class SipContainer implements CoreHost, MessageRuntime, ProxyHost {
       tx.respond(createResponse(request, 500, { reason: 'Server Internal Error (CSeq out of order)' }));
       return;
     }
+    // Before the request changes the dialog (its remote target, a PRACK's answer).
+    const auth = this.#authenticate(this.appOf(session), request, tx, source, session.getHandler(), false);
+    if (auth === undefined) return;
     if (request.method === 'INVITE' || request.method === 'UPDATE' || request.method === 'SUBSCRIBE' || request.method === 'NOTIFY') {
       dialog.refreshTarget(request);
     }
@@ -647,6 +661,7 @@ export class SipContainer implements CoreHost, MessageRuntime, ProxyHost {
     }
     session.transactionStarted();
     const wrapped = new IncomingRequest({ request, session, source, runtime: this, initial: false, transaction: tx });
+    signIn(wrapped, auth);
     this.#uas.track(wrapped);
     this.dispatchRequest(wrapped);
   }
@@ -692,6 +707,8 @@ export class SipContainer implements CoreHost, MessageRuntime, ProxyHost {
       return;
     }
     const { app, subscriberUri, region } = selected;
+    const auth = this.#authenticate(app, request, tx, source, app.mainServlet, true);
+    if (auth === undefined) return;
     const wrapped = new IncomingRequest({
       request,
       session: undefined,
@@ -703,6 +720,7 @@ export class SipContainer implements CoreHost, MessageRuntime, ProxyHost {
       routingRegion: region,
       poppedRoute: popped,
     });
+    signIn(wrapped, auth);
     this.#routing.set(wrapped, { state: selected.state, region });
     const appSession = this.#applicationSession(app, wrapped);
     const local = request.to.clone();
@@ -712,6 +730,18 @@ export class SipContainer implements CoreHost, MessageRuntime, ProxyHost {
     wrapped.attach(session);
     this.#uas.track(wrapped);
     this.dispatchRequest(wrapped);
+  }
+
+  /**
+   * RFC 3261 §22: digest authentication of a request the app's security constraints cover, before a
+   * session or servlet sees it. `undefined`: it was answered (challenge, 400, 403, 500) instead.
+   */
+  #authenticate(app: DeployedApp | undefined, request: SipRequest, tx: ServerTransaction, source: MessageSource, servlet: string, initial: boolean): AuthVerdict | undefined {
+    if (app === undefined || app.loaded.model.securityConstraints.length === 0) return OPEN;
+    const verdict = this.#auth.authenticate({ request, source, model: app.loaded.model, servlet, initial });
+    if (verdict.kind !== 'refused') return verdict;
+    tx.respond(verdict.response);
+    return undefined;
   }
 
   /** JSR 289 §15.4: the application router picks the app for an initial request. */
@@ -868,6 +898,13 @@ function remember<T>(map: WeakMap<SipSessionImpl, Set<T>>, session: SipSessionIm
   if (set === undefined) map.set(session, (set = new Set()));
   for (const old of set) if (done(old)) set.delete(old);
   set.add(item);
+}
+
+/** Gives a request the user digest authentication found (getUserPrincipal, isUserInRole). */
+function signIn(request: IncomingRequest, verdict: AuthVerdict): void {
+  if (verdict.kind !== 'authenticated') return;
+  request.userPrincipal = verdict.principal;
+  request.roles = verdict.roles;
 }
 
 /** Forwards every session event to the app (a plain object the session can hold). */

@@ -149,6 +149,10 @@ export class IncomingRequest extends ServletMessage implements SipServletRequest
     return this.roles.has(role);
   }
 
+  addAuthHeader(): void {
+    throw new IllegalStateError('addAuthHeader applies to requests this application sends; a received request is answered, not retried');
+  }
+
   protected describe(): string {
     return `received ${this.message.method}`;
   }

@@ -1,12 +1,14 @@
 import {
   IllegalStateError,
   type Address,
+  type AuthInfo,
   type B2buaHelper,
   type Proxy,
   type SipServletRequest,
   type SipServletResponse,
 } from '../../api/index.js';
 import { NameAddress, SipUri, type SipRequest, type Uri } from '../../sip/message/index.js';
+import { answerChallenges, parseAuthParams } from '../auth/index.js';
 import type { SipSessionImpl } from '../session/index.js';
 import type { MessageRuntime } from './message-runtime.js';
 import { ServletMessage } from './servlet-message.js';
@@ -126,6 +128,41 @@ export class OutgoingRequest extends ServletMessage implements SipServletRequest
 
   getUserPrincipal(): undefined {
     return undefined;
+  }
+
+  addAuthHeader(challenge: SipServletResponse, authInfo: AuthInfo): void;
+  addAuthHeader(challenge: SipServletResponse, username: string, password: string): void;
+  addAuthHeader(challenge: SipServletResponse, authInfoOrUser: AuthInfo | string, password?: string): void {
+    this.checkModifiable();
+    const status = challenge.getStatus();
+    if (status !== 401 && status !== 407) throw new TypeError(`addAuthHeader answers a 401 or 407 challenge, not a ${status} response`);
+    const credentialsFor =
+      typeof authInfoOrUser === 'string'
+        ? () => ({ username: authInfoOrUser, password: password ?? '' })
+        : (realm: string) => {
+            const info = authInfoOrUser.get(realm);
+            return info !== undefined && info.status === status ? info : undefined;
+          };
+    const { answers, missing } = answerChallenges({
+      challenges: challenge.getHeaders(status === 401 ? 'WWW-Authenticate' : 'Proxy-Authenticate'),
+      method: this.message.method,
+      uri: this.message.uriText,
+      credentialsFor,
+    });
+    if (answers.length === 0) {
+      throw new IllegalStateError(
+        missing.length > 0
+          ? `no credentials for the realm(s) challenged (${missing.map((r) => `"${r}"`).join(', ')}): add them with authInfo.addAuthInfo(${status}, realm, username, password)`
+          : `the ${status} response carries no digest challenge Siplet can answer (SHA-256 or MD5, qop auth)`,
+      );
+    }
+    // A retry replaces the credentials it had for the same realms (RFC 3261 §22.2).
+    const header = status === 401 ? 'Authorization' : 'Proxy-Authorization';
+    const realms = new Set(answers.map((a) => a.realm));
+    const kept = this.message.getAll(header).filter((value) => !realms.has(parseAuthParams(value)?.params.get('realm') ?? ''));
+    this.message.remove(header);
+    for (const value of kept) this.message.add(header, value);
+    for (const { value } of answers) this.message.add(header, value);
   }
 
   isUserInRole(): boolean {

@@ -34,8 +34,12 @@ export interface ApplicationModel {
   readonly configure: ((container: Container) => void | Promise<void>) | undefined;
   /** Application init parameters (SipServletContext). */
   readonly initParams: Readonly<Record<string, string>>;
+  /** Which requests need digest authentication before a servlet sees them; empty: none. */
+  readonly securityConstraints: readonly SecurityConstraintModel[];
   /** The app's HTTP side (converged apps), from the descriptor's "http": declared, not mounted yet. */
   readonly http: HttpModel | undefined;
+  /** The realm of the app's digest challenges; `undefined`: the server's default, else one derived per request. */
+  readonly realm: string | undefined;
 }
 
 /** The HTTP routes an app declares (siplet.json `"http": { "router": "<export name>" }`). */
@@ -44,6 +48,26 @@ export interface HttpModel {
   readonly router: string;
   /** What the entry module exports under that name (an express Router or a request handler). */
   readonly handler: unknown;
+}
+
+/**
+ * One security constraint (JSR 289 §20.7), as `container/auth` enforces it: a request is covered
+ * when its method and servlet are listed (an empty list covers all); inside a dialog only when
+ * `methods` lists its method.
+ */
+export interface SecurityConstraintModel {
+  /** For logs. */
+  readonly name: string | undefined;
+  /** Empty: every servlet of the app. */
+  readonly servletNames: readonly string[];
+  /** Upper case. Empty: every method, for initial requests only. */
+  readonly methods: readonly string[];
+  /** Empty: any authenticated user. */
+  readonly roles: readonly string[];
+  /** 407 + Proxy-Authenticate / Proxy-Authorization instead of 401 + WWW-Authenticate / Authorization. */
+  readonly proxyAuthentication: boolean;
+  /** Declared only: not enforced yet. */
+  readonly transportGuarantee: 'NONE' | 'INTEGRAL' | 'CONFIDENTIAL';
 }
 
 /** `servlet`: a `SipServlet` subclass, driven through doRequest/doResponse. `pojo`: a plain class with JSR 359 handler decorators. */

@@ -5,12 +5,20 @@ import {
   type RequestHandlerRecord,
   type ResponseHandlerRecord,
   type ServiceClass,
+  type SecurityConstraint,
   type SipApplicationOptions,
   type SipClassMetadata,
   type SipServletRequest,
 } from '../../api/index.js';
-import type { ApplicationModel, HttpModel, ListenerModel, ServletModel } from './application-model.js';
-import { checkDescriptor, type DescriptorHttp, type DescriptorListener, type DescriptorServlet, type DescriptorShape } from './descriptor.js';
+import type { ApplicationModel, HttpModel, ListenerModel, SecurityConstraintModel, ServletModel } from './application-model.js';
+import {
+  checkDescriptor,
+  type DescriptorHttp,
+  type DescriptorListener,
+  type DescriptorSecurityConstraint,
+  type DescriptorServlet,
+  type DescriptorShape,
+} from './descriptor.js';
 import { buildHandlerTables } from './handler-table.js';
 import { listenerKindsOf } from './listener-kinds.js';
 
@@ -20,6 +28,10 @@ export const DEFAULT_SESSION_TIMEOUT_MINUTES = 3;
 export const DEFAULT_PROXY_TIMEOUT_SECONDS = 180;
 
 const APP_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+/** RFC 3261 §25.1: a realm goes into a quoted-string. */
+const REALM = /^[^"\\\x00-\x1f\x7f]+$/;
+const METHOD = /^[A-Za-z]+$/;
+const CONSTRAINT_FIELDS = ['name', 'servletNames', 'methods', 'roles', 'proxyAuthentication', 'transportGuarantee'];
 
 /**
  * Builds the application model from an app's entry module and its optional descriptor: finds the
@@ -84,6 +96,16 @@ export function buildApplicationModel(
   const mainServlet = chooseMainServlet(descriptor.mainServlet ?? app?.mainServlet, declared, errors);
   const listeners = listenerModels(classes, metadataOf, descriptor.listeners ?? [], errors);
   const applicationKey = applicationKeyOf(classes, metadataOf, errors);
+  const securityConstraints = securityConstraintModels(
+    descriptor.securityConstraints ?? app?.securityConstraints ?? [],
+    descriptor.securityConstraints !== undefined ? 'siplet.json securityConstraints' : '@SipApplication securityConstraints',
+    declared,
+    errors,
+  );
+  const realm = descriptor.realm ?? app?.realm;
+  if (realm !== undefined && (typeof realm !== 'string' || !REALM.test(realm))) {
+    errors.push(`realm ${JSON.stringify(realm)} is not valid: give a non-empty realm such as "example.com", without quotes, backslashes or control characters.`);
+  }
   const http = httpModel(moduleExports, descriptor.http, errors);
 
   if (errors.length > 0 || name === undefined || mainServlet === undefined) return { ok: false, errors };
@@ -105,7 +127,9 @@ export function buildApplicationModel(
       services: [...(app?.services ?? [])],
       configure: configure === undefined ? undefined : (container: Container) => configure.call(app, container),
       initParams,
+      securityConstraints,
       http,
+      realm,
     },
   };
 }
@@ -394,6 +418,68 @@ function applicationKeyOf(
     return undefined;
   }
   return (request) => method.call(ctor, request) as string | undefined;
+}
+
+/**
+ * Security constraints from the descriptor (which replaces the decorator's list as a whole) or the
+ * decorator, checked: decorator values from plain JavaScript get the descriptor's type checks here.
+ */
+function securityConstraintModels(
+  constraints: readonly (SecurityConstraint & Pick<DescriptorSecurityConstraint, 'transportGuarantee'>)[],
+  where: string,
+  servlets: readonly string[],
+  errors: string[],
+): SecurityConstraintModel[] {
+  if (!Array.isArray(constraints)) {
+    errors.push(`${where} must be an array of { methods?, roles?, servletNames?, proxyAuthentication? }.`);
+    return [];
+  }
+  const models: SecurityConstraintModel[] = [];
+  constraints.forEach((c: unknown, index) => {
+    const at = `${where}[${index}]`;
+    if (typeof c !== 'object' || c === null || Array.isArray(c)) return void errors.push(`${at} must be an object { methods?, roles?, servletNames?, proxyAuthentication? }.`);
+    const entry = c as Record<string, unknown>;
+    for (const key of Object.keys(entry)) {
+      if (!CONSTRAINT_FIELDS.includes(key)) errors.push(`${at}: unknown field "${key}"; the fields are ${CONSTRAINT_FIELDS.join(', ')}.`);
+    }
+    const strings = (field: string, what: string): string[] => {
+      const value = entry[field];
+      if (value === undefined) return [];
+      if (Array.isArray(value) && value.every((v) => typeof v === 'string' && v !== '')) return value as string[];
+      errors.push(`${at} "${field}" must be an array of ${what}, not ${JSON.stringify(value)}; leave it out to cover all.`);
+      return [];
+    };
+    const servletNames = strings('servletNames', 'servlet names');
+    for (const name of servletNames) {
+      if (!servlets.includes(name)) {
+        errors.push(`${at}: servlet '${name}' is not a servlet of this app (servlets: ${servlets.map((s) => `'${s}'`).join(', ') || 'none'}); fix the name.`);
+      }
+    }
+    const methods = strings('methods', 'SIP methods such as "INVITE"').map((m) => m.toUpperCase());
+    for (const method of methods) {
+      if (!METHOD.test(method)) errors.push(`${at} "methods": ${JSON.stringify(method)} is not a SIP method; give names such as "INVITE" or "REGISTER".`);
+      // RFC 3261 §22.1: neither can be resubmitted with credentials, so neither is ever challenged.
+      else if (method === 'ACK' || method === 'CANCEL') errors.push(`${at} "methods" lists ${method}, which is never challenged (RFC 3261 §22.1): remove it (the ACK and CANCEL of a protected INVITE pass with it).`);
+    }
+    const roles = strings('roles', 'role names');
+    if (entry['proxyAuthentication'] !== undefined && typeof entry['proxyAuthentication'] !== 'boolean') {
+      errors.push(`${at} "proxyAuthentication" must be true (challenge with 407, as a proxy) or false (401), not ${JSON.stringify(entry['proxyAuthentication'])}.`);
+    }
+    if (entry['name'] !== undefined && typeof entry['name'] !== 'string') errors.push(`${at} "name" must be a string.`);
+    const guarantee = entry['transportGuarantee'] ?? 'NONE';
+    if (guarantee !== 'NONE' && guarantee !== 'INTEGRAL' && guarantee !== 'CONFIDENTIAL') {
+      errors.push(`${at} "transportGuarantee" must be one of "NONE", "INTEGRAL", "CONFIDENTIAL".`);
+    }
+    models.push({
+      name: typeof entry['name'] === 'string' ? entry['name'] : undefined,
+      servletNames,
+      methods,
+      roles,
+      proxyAuthentication: entry['proxyAuthentication'] === true,
+      transportGuarantee: guarantee as SecurityConstraintModel['transportGuarantee'],
+    });
+  });
+  return models;
 }
 
 function httpModel(moduleExports: Record<string, unknown>, http: DescriptorHttp | undefined, errors: string[]): HttpModel | undefined {

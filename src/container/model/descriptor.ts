@@ -56,6 +56,8 @@ export interface DescriptorShape {
   securityConstraints: DescriptorSecurityConstraint[];
   /** HTTP routes of a converged app: declared and kept in the model; not mounted yet. */
   http: DescriptorHttp;
+  /** The realm of the app's digest challenges (RFC 3261 §22.1), e.g. "example.com". */
+  realm: string;
 }
 
 export interface DescriptorServlet {
@@ -111,6 +113,7 @@ export const DESCRIPTOR_FIELDS = [
   'listeners',
   'securityConstraints',
   'http',
+  'realm',
 ] as const satisfies readonly (keyof DescriptorShape)[];
 
 const APP_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
@@ -197,6 +200,7 @@ export class DescriptorDto {
   securityConstraints?: SecurityConstraintDto[];
   @IsOptional() @IsObject({ message: 'must be an object { "router": "<export name>" }' }) @ValidateNested({ message: 'must be an object { "router": "<export name>" }' })
   http?: HttpDto;
+  @IsOptional() @IsString(STRING) realm?: string;
 }
 
 /** Which DTO class each nested field's objects become before validation. */

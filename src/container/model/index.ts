@@ -18,6 +18,7 @@ export type {
   ListenerModel,
   RequestHandlerEntry,
   ResponseHandlerEntry,
+  SecurityConstraintModel,
   ServletKind,
   ServletModel,
 } from './application-model.js';
