@@ -8,3 +8,4 @@ export * from '../src/api/index.js';
 export { NameAddress, SipUri, TelUri, AbsoluteUri, Parameters, parseUri, parseNameAddress, type Uri } from '../src/sip/message/index.js';
 export { ringGroup, hunt, failover, type ProxyOutcome, type ProxyHelperOptions, type RingGroupOptions, type HuntOptions, type HuntTarget, type FailoverOptions } from './proxy-helpers.js';
 export { RegistrarServlet, DEFAULT_REGISTRAR_OPTIONS, REGISTRAR_REFUSALS, type RegistrarOptions, type RegistrationEvent } from './registrar.js';
+export { b2bua, dispatchToB2bua, B2buaServlet, B2buaCall, B2buaError, B2BUA_DEFAULTS, type B2buaOptions, type B2buaEnd, type B2buaEndCause, type B2buaAnswer, type B2buaParty, type B2buaDirection, type HeaderPolicy, type HeaderRewrite } from './b2bua.js';

@@ -14,6 +14,7 @@ import type { ServerTransaction, TransactionLayer } from '../sip/transaction/ind
 import type { MessageSource } from '../sip/transport/index.js';
 import { SipletError, type Logger } from '../util/index.js';
 import { DigestAuthenticator, type AuthCounters, type AuthVerdict, type CredentialSource, type DigestAuthSettings } from './auth/index.js';
+import { LegHelper, LegRegistry, type LegHost } from './b2bua/index.js';
 import type { CoreHost } from './core-host.js';
 import {
   parseSessionRef,
@@ -131,7 +132,7 @@ export interface ContainerCounters {
  *           ─► To tag? ─► session by dialog ─► servlet (subsequent request)
  *           ─► initial ─► stateless checks ─► router ─► app session ─► servlet
  */
-export class SipContainer implements CoreHost, MessageRuntime, ProxyHost {
+export class SipContainer implements CoreHost, MessageRuntime, ProxyHost, LegHost {
   readonly transactions: TransactionLayer;
   readonly network: SipNetwork;
   readonly sessions = new SessionManager();
@@ -155,6 +156,9 @@ export class SipContainer implements CoreHost, MessageRuntime, ProxyHost {
   readonly #uas: UasCore;
   readonly #uac: UacCore;
   readonly #forwarder: SubsequentForwarder;
+  /** B2BUA legs: links, pending messages, routing of new legs (JSR 289 §12). */
+  readonly #legs = new LegRegistry();
+  readonly #b2bua: LegHelper;
   readonly #routerStates = new RouterStateCodec();
   readonly #auth: DigestAuthenticator;
   /** The proxy of each initial request an app proxies. */
@@ -177,6 +181,7 @@ export class SipContainer implements CoreHost, MessageRuntime, ProxyHost {
     this.#uas = new UasCore(this);
     this.#uac = new UacCore(this);
     this.#forwarder = new SubsequentForwarder(this);
+    this.#b2bua = new LegHelper(this, this.#legs);
     this.#auth = new DigestAuthenticator({ credentials: options.credentials, settings: options.auth, logger: this.log });
     this.transactions.onRequest((request, tx, source) => this.#onRequest(request, tx, source));
     this.transactions.onAck((ack, source) => this.#onAck(ack, source));
@@ -416,6 +421,7 @@ export class SipContainer implements CoreHost, MessageRuntime, ProxyHost {
 
   dispatchRequest(request: IncomingRequest): void {
     const session = request.getSession();
+    this.#legs.received(request);
     if (request.transaction !== undefined) remember(this.#received, session, request, isAnswered);
     const app = this.appOf(session);
     if (app === undefined) {
@@ -464,6 +470,7 @@ export class SipContainer implements CoreHost, MessageRuntime, ProxyHost {
 
   dispatchResponse(response: IncomingResponse): void {
     const session = response.getSession();
+    this.#legs.responseReceived(response);
     const app = this.appOf(session);
     if (app === undefined || this.#ending.has(response.getRequest())) return;
     session.transactionStarted();
@@ -557,6 +564,11 @@ export class SipContainer implements CoreHost, MessageRuntime, ProxyHost {
 
   sendRequest(request: OutgoingRequest): Promise<void> {
     if (request.message.method === 'INVITE') remember(this.#sent, request.getSession(), request, isFinished);
+    const routedFrom = this.#legs.sending(request);
+    if (routedFrom !== undefined) {
+      // JSR 289 §15.4.1: a new B2BUA leg continues the routing of the request it copies (CONTINUE).
+      for (const route of this.continueRouting(request, routedFrom).reverse()) request.message.add('Route', route.toString(), { first: true });
+    }
     return this.#uac.sendRequest(request);
   }
 
@@ -581,6 +593,9 @@ export class SipContainer implements CoreHost, MessageRuntime, ProxyHost {
     if (!create) throw new IllegalStateError('this request is not being proxied; call getProxy() (or getProxy(true)) to start');
     if (request.isCommitted()) throw new IllegalStateError('the request was already answered; it cannot be proxied');
     const session = request.getSession();
+    if (this.#legs.isLeg(session)) {
+      throw new IllegalStateError('the application took this request as a B2BUA (getB2buaHelper()); it cannot proxy it as well (JSR 289 §12)');
+    }
     const app = this.appOf(session);
     const proxy = new ProxyImpl(this, request, app?.loaded.model.proxyTimeout ?? 180);
     session.role = 'PROXY';
@@ -588,8 +603,24 @@ export class SipContainer implements CoreHost, MessageRuntime, ProxyHost {
     return proxy;
   }
 
-  getB2buaHelper(_request: IncomingRequest | OutgoingRequest): B2buaHelper {
-    throw new SipletError('SIPLET_NOT_AVAILABLE', 'The B2buaHelper is not available in this version of Siplet yet.');
+  getB2buaHelper(request: IncomingRequest | OutgoingRequest): B2buaHelper {
+    const session = request.getSession();
+    if (session.role === 'PROXY' || (request instanceof IncomingRequest && this.#proxies.has(request))) {
+      throw new IllegalStateError('the application proxies this request (getProxy()); it cannot act as a B2BUA for it as well (JSR 289 §12)');
+    }
+    this.#legs.join(session);
+    return this.#b2bua;
+  }
+
+  // ---- LegHost -----------------------------------------------------------------------------
+
+  createSessionLike(
+    like: SipSessionImpl,
+    init: { callId: string; local: Address; remote: Address; role: 'UAC' | 'UAS'; derivedFrom?: SipSessionImpl },
+  ): SipSessionImpl {
+    const app = this.appOf(like);
+    if (app === undefined) throw new IllegalStateError(`the application of SIP session ${like.getId()} is no longer deployed`);
+    return this.createSession(app, like.getApplicationSession(), init);
   }
 
   // ---- transaction user ------------------------------------------------------------------

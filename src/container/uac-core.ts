@@ -1,6 +1,6 @@
-import { IllegalStateError } from '../api/index.js';
+import { IllegalStateError, type Address } from '../api/index.js';
 import { Dialog, DIALOG_CREATING, TARGET_REFRESH } from '../dialog/index.js';
-import { createResponse, SipUri, type SipRequest, type SipResponse } from '../sip/message/index.js';
+import { createResponse, NameAddress, SipUri, type SipRequest, type SipResponse } from '../sip/message/index.js';
 import { newBranch, type ClientInviteTransaction, type ClientTransaction } from '../sip/transaction/index.js';
 import { ipFamily, type Destination, type MessageSource, type Protocol } from '../sip/transport/index.js';
 import type { CoreHost } from './core-host.js';
@@ -107,7 +107,7 @@ export class UacCore {
     let tx: ClientTransaction;
     try {
       destination = this.#host.network.prepareRequest(msg, target, newBranch());
-      if (req.getAttribute(AUTO_CONTACT)) msg.set('Contact', this.#contact(destination.protocol));
+      if (req.getAttribute(AUTO_CONTACT)) msg.set('Contact', this.#contact(destination.protocol, req.contactTemplate));
       tx = this.#host.transactions.createClientTransaction(msg, destination);
     } catch (error) {
       this.#host.log.warn({ err: error, method: msg.method }, 'could not send a request');
@@ -309,9 +309,13 @@ export class UacCore {
     return { protocol: destination.protocol, local, remote: { address: destination.address, port: destination.port, family } };
   }
 
-  #contact(protocol: Protocol): string {
+  /** Our Contact; a B2BUA leg's template gives its user part, display name and parameters. */
+  #contact(protocol: Protocol, template?: Address): string {
     const { host, port } = this.#host.network.sentBy(protocol);
-    return `<sip:${host}:${port}${protocol === 'udp' ? '' : `;transport=${protocol}`}>`;
+    if (template === undefined) return `<sip:${host}:${port}${protocol === 'udp' ? '' : `;transport=${protocol}`}>`;
+    const uri = new SipUri({ host, port, rawUser: template.uri instanceof SipUri ? template.uri.rawUser : undefined });
+    if (protocol !== 'udp') uri.params.set('transport', protocol);
+    return new NameAddress(uri, { displayName: template.displayName, params: template.params.clone() }).toString();
   }
 }
 

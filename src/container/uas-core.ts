@@ -56,8 +56,14 @@ export class UasCore {
     }
     if (msg.status < 200) return;
     req.commit();
-    req.finalResponse = res;
     const method = req.getMethod();
+    if (res.additional) {
+      // A further 2xx (a forked answer a B2BUA relays) in a derived session: the transaction already
+      // ended for the request's own session; this dialog only waits for its ACK (RFC 6026 §8.1).
+      this.#retransmit2xx(session, tx as ServerInviteTransaction, req, res);
+      return;
+    }
+    req.finalResponse = res;
     if (method === 'INVITE' && msg.status < 300) this.#retransmit2xx(session, tx as ServerInviteTransaction, req, res);
     session.transactionEnded();
     if (DIALOG_CREATING.has(method) && req.isInitial() && msg.status >= 300) {

@@ -32,6 +32,11 @@ export class OutgoingRequest extends ServletMessage implements SipServletRequest
   finalResponse: SipServletResponse | undefined;
   /** Set by the runtime once a provisional response arrived. */
   provisionalReceived = false;
+  /**
+   * Contact the container fills in (JSR 289 §4.1.3, B2BUA header maps): its user part,
+   * display name and parameters are used; host, port and transport are the container's.
+   */
+  contactTemplate: Address | undefined;
 
   constructor(init: { request: SipRequest; session: SipSessionImpl; runtime: MessageRuntime; kind: OutgoingKind; cancels?: OutgoingRequest }) {
     super(init.request, init.session);

@@ -10,11 +10,17 @@ export class OutgoingResponse extends ServletMessage implements SipServletRespon
   declare readonly message: SipResponse;
   readonly #request: IncomingRequest;
   readonly #runtime: MessageRuntime;
+  /**
+   * A further 2xx to an INVITE already answered 2xx, in a derived session of its own
+   * (a forked answer relayed by a B2BUA, JSR 289 createResponseToOriginalRequest).
+   */
+  readonly additional: boolean;
 
-  constructor(init: { response: SipResponse; request: IncomingRequest; session: SipSessionImpl; runtime: MessageRuntime }) {
+  constructor(init: { response: SipResponse; request: IncomingRequest; session: SipSessionImpl; runtime: MessageRuntime; additional?: boolean }) {
     super(init.response, init.session, init.request.source);
     this.#request = init.request;
     this.#runtime = init.runtime;
+    this.additional = init.additional === true;
   }
 
   getMethod(): string {
@@ -42,7 +48,7 @@ export class OutgoingResponse extends ServletMessage implements SipServletRespon
 
   async send(): Promise<void> {
     this.checkModifiable();
-    if (this.#request.isCommitted()) {
+    if (this.#request.isCommitted() && !this.additional) {
       throw new IllegalStateError(`${this.#request.getMethod()} was already answered with a final response; this ${this.getStatus()} cannot be sent`);
     }
     this.commit();
