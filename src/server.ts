@@ -220,16 +220,9 @@ export async function startServer(config: SipletConfig, logger: Logger): Promise
     await closeStore();
     throw new SipletError('SIPLET_LISTEN_FAILED', `Cannot listen for SIP on ${config.host} port ${config.sipPort}: ${String((error as Error).message ?? error)}. Set --sip-port / SIPLET_SIP_PORT to a free port or --host to an address of this machine.`, { cause: error });
   }
-  try {
-    await http.listen();
-  } catch (error) {
-    await stack.close();
-    await dar?.close();
-    await closeStore();
-    throw new SipletError('SIPLET_LISTEN_FAILED', `Cannot listen for HTTP on ${config.httpHost} port ${config.httpPort}: ${String((error as Error).message ?? error)}. Set --http-port / SIPLET_HTTP_PORT to a free port.`, { cause: error });
-  }
   log.info({ host: config.host, sipPort: config.sipPort, transports: stack.layer.transports.map((t) => `${t.protocol}:${t.local.address}:${t.local.port}`) }, 'SIP listening');
-  // Every archive and app folder of the apps folder, then the folder is watched.
+  // Every archive and app folder of the apps folder, then the folder is watched; before HTTP, so
+  // that nothing (a probe of /health, a test harness) sees the server up without its apps.
   const deployer = new Deployer({
     container: stack.container,
     deployDir: config.appsDir,
@@ -239,7 +232,25 @@ export async function startServer(config: SipletConfig, logger: Logger): Promise
     settleMs: config.deploySettleTime,
     pollMs: config.deployPollInterval,
   });
-  await deployer.start();
+  try {
+    await deployer.start();
+  } catch (error) {
+    await deployer.close();
+    await stack.close();
+    await dar?.close();
+    await closeStore();
+    throw new SipletError('SIPLET_DEPLOY_FAILED', `Cannot prepare the deployments folder under ${config.dataDir}: ${String((error as Error).message ?? error)}. Point --data / SIPLET_DATA at a writable directory.`, { cause: error });
+  }
+  // HTTP (health, admin) last: once /health answers, the apps are deployed.
+  try {
+    await http.listen();
+  } catch (error) {
+    await deployer.close();
+    await stack.close();
+    await dar?.close();
+    await closeStore();
+    throw new SipletError('SIPLET_LISTEN_FAILED', `Cannot listen for HTTP on ${config.httpHost} port ${config.httpPort}: ${String((error as Error).message ?? error)}. Set --http-port / SIPLET_HTTP_PORT to a free port.`, { cause: error });
+  }
 
   return {
     sipPort: stack.layer.transports[0]?.local.port ?? config.sipPort,
