@@ -51,6 +51,11 @@ function authenticator(settings: Partial<DigestAuthSettings> = {}, extra: { maxN
   return new DigestAuthenticator({ credentials: users, settings, logger: silentLogger(), ...extra });
 }
 
+/** An initial request for servlet 'main' from 192.0.2.7. */
+function check(auth: DigestAuthenticator, m: ApplicationModel, req: SipRequest): AuthVerdict {
+  return auth.authenticate({ request: req, source: source(), model: m, servlet: 'main', initial: true });
+}
+
 function refused(verdict: AuthVerdict): SipResponse {
   if (verdict.kind !== 'refused') throw new Error(`expected a refusal, got ${verdict.kind}`);
   return verdict.response;
@@ -86,7 +91,7 @@ describe('DigestAuthenticator: challenges', () => {
   it('lets a request no constraint covers through without looking at it', () => {
     const auth = authenticator();
     const m = model([constraint({ methods: ['REGISTER'] })]);
-    expect(auth.authenticate({ request: request('OPTIONS'), source: source(), model: m, servlet: 'main', initial: true })).toEqual({ kind: 'open' });
+    expect(check(auth, m, request('OPTIONS'))).toEqual({ kind: 'open' });
     expect(auth.authenticate({ request: request('OPTIONS'), source: source(), model: model([]), servlet: 'main', initial: true }).kind).toBe('open');
   });
 
@@ -110,23 +115,23 @@ describe('DigestAuthenticator: challenges', () => {
   it('gives every challenge a new nonce', () => {
     const auth = authenticator();
     const m = model([constraint()]);
-    const nonce = () => challengeParams(refused(auth.authenticate({ request: request('REGISTER'), source: source(), model: m, servlet: 'main', initial: true })).get('www-authenticate')!)['nonce'];
+    const nonce = () => challengeParams(refused(check(auth, m, request('REGISTER'))).get('www-authenticate')!)['nonce'];
     expect(nonce()).not.toBe(nonce());
   });
 
   it('challenges with 407 and Proxy-Authenticate for a proxyAuthentication constraint, and reads Proxy-Authorization', () => {
     const auth = authenticator();
     const m = model([constraint({ methods: ['INVITE'], proxyAuthentication: true })]);
-    const res = refused(auth.authenticate({ request: request('INVITE'), source: source(), model: m, servlet: 'main', initial: true }));
+    const res = refused(check(auth, m, request('INVITE')));
     expect(res.status).toBe(407);
     expect(res.getAll('proxy-authenticate')).toHaveLength(2);
     expect(res.getAll('www-authenticate')).toHaveLength(0);
     const { verdict } = answer(auth, m, { method: 'INVITE', uri: 'sip:bob@example.org', proxy: true });
     expect(verdict).toMatchObject({ kind: 'authenticated', principal: 'alice' });
     // Credentials in Authorization do not satisfy a proxy: challenged again.
-    const challenge = refused(auth.authenticate({ request: request('INVITE'), source: source(), model: m, servlet: 'main', initial: true })).get('proxy-authenticate')!;
+    const challenge = refused(check(auth, m, request('INVITE'))).get('proxy-authenticate')!;
     const header = authorization({ challenge, username: 'alice', password: 'wonderland', method: 'INVITE', uri: `sip:${REALM}` });
-    expect(refused(auth.authenticate({ request: request('INVITE', { headers: [['Authorization', header]] }), source: source(), model: m, servlet: 'main', initial: true })).status).toBe(407);
+    expect(refused(check(auth, m, request('INVITE', { headers: [['Authorization', header]] }))).status).toBe(407);
   });
 
   it('takes the realm from the app, else the server setting, else the REGISTER Request-URI host, else the From host', () => {
@@ -145,7 +150,7 @@ describe('DigestAuthenticator: challenges', () => {
     const auth = new DigestAuthenticator({ logger });
     const m = model([constraint()]);
     for (let i = 0; i < 2; i++) {
-      const res = refused(auth.authenticate({ request: request('REGISTER'), source: source(), model: m, servlet: 'main', initial: true }));
+      const res = refused(check(auth, m, request('REGISTER')));
       expect(res.status).toBe(500);
       expect(res.reason).toMatch(/no user store/);
     }
@@ -173,13 +178,13 @@ describe('DigestAuthenticator: verification', () => {
     const sess = answer(auth, m, { algorithm: 'SHA-256' });
     expect(sess.verdict.kind).toBe('authenticated');
     const md5sess = authorization({ challenge: sess.challenge.replace('SHA-256', 'MD5'), username: 'alice', password: 'wonderland', method: 'REGISTER', uri: `sip:${REALM}`, algorithm: 'MD5-sess', nc: 2 });
-    expect(auth.authenticate({ request: request('REGISTER', { headers: [['Authorization', md5sess]] }), source: source(), model: m, servlet: 'main', initial: true }).kind).toBe('authenticated');
+    expect(check(auth, m, request('REGISTER', { headers: [['Authorization', md5sess]] })).kind).toBe('authenticated');
     const shaSess = authorization({ challenge: sess.challenge, username: 'alice', password: 'wonderland', method: 'REGISTER', uri: `sip:${REALM}`, algorithm: 'SHA-256-sess', nc: 3 });
-    expect(auth.authenticate({ request: request('REGISTER', { headers: [['Authorization', shaSess]] }), source: source(), model: m, servlet: 'main', initial: true }).kind).toBe('authenticated');
+    expect(check(auth, m, request('REGISTER', { headers: [['Authorization', shaSess]] })).kind).toBe('authenticated');
 
-    const first = refused(auth.authenticate({ request: request('REGISTER'), source: source(), model: m, servlet: 'main', initial: true })).get('www-authenticate')!;
+    const first = refused(check(auth, m, request('REGISTER'))).get('www-authenticate')!;
     const legacy = authorization({ challenge: first, username: 'alice', password: 'wonderland', method: 'REGISTER', uri: `sip:${REALM}`, noQop: true });
-    const send = () => auth.authenticate({ request: request('REGISTER', { headers: [['Authorization', legacy]] }), source: source(), model: m, servlet: 'main', initial: true });
+    const send = () => check(auth, m, request('REGISTER', { headers: [['Authorization', legacy]] }));
     expect(send().kind).toBe('authenticated');
     expect(refused(send()).status).toBe(401);
   });
@@ -195,13 +200,7 @@ describe('DigestAuthenticator: verification', () => {
     const m = model([constraint()]);
     const { challenge } = answer(auth, m, { nc: 1 });
     const withNc = (nc: number) =>
-      auth.authenticate({
-        request: request('REGISTER', { headers: [['Authorization', authorization({ challenge, username: 'alice', password: 'wonderland', method: 'REGISTER', uri: `sip:${REALM}`, nc })]] }),
-        source: source(),
-        model: m,
-        servlet: 'main',
-        initial: true,
-      });
+      check(auth, m, request('REGISTER', { headers: [['Authorization', authorization({ challenge, username: 'alice', password: 'wonderland', method: 'REGISTER', uri: `sip:${REALM}`, nc })]] }));
     expect(withNc(2).kind).toBe('authenticated');
     const replay = refused(withNc(2));
     expect(replay.status).toBe(401);
@@ -218,15 +217,9 @@ describe('DigestAuthenticator: verification', () => {
     vi.setSystemTime(new Date('2030-01-01T00:00:00Z'));
     const auth = authenticator({ nonceLifetime: 300_000 });
     const m = model([constraint()]);
-    const first = refused(auth.authenticate({ request: request('REGISTER'), source: source(), model: m, servlet: 'main', initial: true })).get('www-authenticate')!;
+    const first = refused(check(auth, m, request('REGISTER'))).get('www-authenticate')!;
     const send = (password: string) =>
-      auth.authenticate({
-        request: request('REGISTER', { headers: [['Authorization', authorization({ challenge: first, username: 'alice', password, method: 'REGISTER', uri: `sip:${REALM}` })]] }),
-        source: source(),
-        model: m,
-        servlet: 'main',
-        initial: true,
-      });
+      check(auth, m, request('REGISTER', { headers: [['Authorization', authorization({ challenge: first, username: 'alice', password, method: 'REGISTER', uri: `sip:${REALM}` })]] }));
     vi.setSystemTime(Date.now() + 299_000);
     expect(send('wonderland').kind).toBe('authenticated');
     vi.setSystemTime(Date.now() + 2_000);
@@ -245,9 +238,9 @@ describe('DigestAuthenticator: verification', () => {
     const auth = authenticator();
     const other = authenticator();
     const m = model([constraint()]);
-    const foreign = refused(other.authenticate({ request: request('REGISTER'), source: source(), model: m, servlet: 'main', initial: true })).get('www-authenticate')!;
+    const foreign = refused(check(other, m, request('REGISTER'))).get('www-authenticate')!;
     const header = authorization({ challenge: foreign, username: 'alice', password: 'wonderland', method: 'REGISTER', uri: `sip:${REALM}` });
-    expect(refused(auth.authenticate({ request: request('REGISTER', { headers: [['Authorization', header]] }), source: source(), model: m, servlet: 'main', initial: true })).status).toBe(401);
+    expect(refused(check(auth, m, request('REGISTER', { headers: [['Authorization', header]] }))).status).toBe(401);
     const { verdict } = answer(auth, m, { override: { opaque: '"tampered"' } });
     expect(refused(verdict).status).toBe(401);
     expect(auth.counters.failures).toBe(0);
@@ -256,29 +249,29 @@ describe('DigestAuthenticator: verification', () => {
   it('answers 400 when the digest uri is not the Request-URI (RFC 2617 §3.2.2.5) or a field is missing', () => {
     const auth = authenticator();
     const m = model([constraint()]);
-    const first = refused(auth.authenticate({ request: request('REGISTER'), source: source(), model: m, servlet: 'main', initial: true })).get('www-authenticate')!;
+    const first = refused(check(auth, m, request('REGISTER'))).get('www-authenticate')!;
     const otherUri = authorization({ challenge: first, username: 'alice', password: 'wonderland', method: 'REGISTER', uri: 'sip:other.example' });
-    const res = refused(auth.authenticate({ request: request('REGISTER', { headers: [['Authorization', otherUri]] }), source: source(), model: m, servlet: 'main', initial: true }));
+    const res = refused(check(auth, m, request('REGISTER', { headers: [['Authorization', otherUri]] })));
     expect(res.status).toBe(400);
     expect(res.reason).toMatch(/uri/);
     const noCnonce = authorization({ challenge: first, username: 'alice', password: 'wonderland', method: 'REGISTER', uri: `sip:${REALM}`, omit: ['cnonce'] });
-    expect(refused(auth.authenticate({ request: request('REGISTER', { headers: [['Authorization', noCnonce]] }), source: source(), model: m, servlet: 'main', initial: true })).status).toBe(400);
+    expect(refused(check(auth, m, request('REGISTER', { headers: [['Authorization', noCnonce]] }))).status).toBe(400);
   });
 
   it('accepts a digest uri equal to the Request-URI by RFC 3261 §19.1.4 comparison', () => {
     const auth = authenticator();
     const m = model([constraint()]);
-    const first = refused(auth.authenticate({ request: request('REGISTER'), source: source(), model: m, servlet: 'main', initial: true })).get('www-authenticate')!;
+    const first = refused(check(auth, m, request('REGISTER'))).get('www-authenticate')!;
     const header = authorization({ challenge: first, username: 'alice', password: 'wonderland', method: 'REGISTER', uri: 'sip:EXAMPLE.COM' });
-    expect(auth.authenticate({ request: request('REGISTER', { uri: 'sip:example.com', headers: [['Authorization', header]] }), source: source(), model: m, servlet: 'main', initial: true }).kind).toBe('authenticated');
+    expect(check(auth, m, request('REGISTER', { uri: 'sip:example.com', headers: [['Authorization', header]] })).kind).toBe('authenticated');
   });
 
   it('ignores credentials for another realm (RFC 3261 §22.3) and challenges', () => {
     const auth = authenticator();
     const m = model([constraint()]);
-    const first = refused(auth.authenticate({ request: request('REGISTER'), source: source(), model: m, servlet: 'main', initial: true })).get('www-authenticate')!;
+    const first = refused(check(auth, m, request('REGISTER'))).get('www-authenticate')!;
     const header = authorization({ challenge: first.replace(`realm="${REALM}"`, 'realm="other.example"'), username: 'alice', password: 'wonderland', method: 'REGISTER', uri: `sip:${REALM}` });
-    expect(refused(auth.authenticate({ request: request('REGISTER', { headers: [['Authorization', header]] }), source: source(), model: m, servlet: 'main', initial: true })).status).toBe(401);
+    expect(refused(check(auth, m, request('REGISTER', { headers: [['Authorization', header]] }))).status).toBe(401);
     expect(auth.counters.failures).toBe(0);
   });
 });
@@ -303,7 +296,7 @@ describe('DigestAuthenticator: roles and coverage', () => {
   it('covers only the servlets named', () => {
     const auth = authenticator();
     const m = model([constraint({ servletNames: ['admin'] })]);
-    expect(auth.authenticate({ request: request('REGISTER'), source: source(), model: m, servlet: 'main', initial: true }).kind).toBe('open');
+    expect(check(auth, m, request('REGISTER')).kind).toBe('open');
     expect(auth.authenticate({ request: request('REGISTER'), source: source(), model: m, servlet: 'admin', initial: true }).kind).toBe('refused');
   });
 
@@ -316,7 +309,7 @@ describe('DigestAuthenticator: roles and coverage', () => {
     expect(inDialog('BYE', listed)).toBe('refused');
     expect(inDialog('INFO', listed)).toBe('open');
     expect(inDialog('ACK', listed)).toBe('open');
-    expect(auth.authenticate({ request: request('CANCEL'), source: source(), model: every, servlet: 'main', initial: true }).kind).toBe('open');
+    expect(check(auth, every, request('CANCEL')).kind).toBe('open');
   });
 });
 
@@ -329,7 +322,7 @@ describe('DigestAuthenticator: brute-force protection', () => {
   it('challenges a wrong password again and counts it; a request without credentials is no failure', () => {
     const auth = authenticator();
     const m = model([constraint()]);
-    refused(auth.authenticate({ request: request('REGISTER'), source: source(), model: m, servlet: 'main', initial: true }));
+    refused(check(auth, m, request('REGISTER')));
     const res = refused(answer(auth, m, { password: 'guess' }).verdict);
     expect(res.status).toBe(401);
     expect(res.getAll('www-authenticate')).toHaveLength(2);
@@ -348,7 +341,7 @@ describe('DigestAuthenticator: brute-force protection', () => {
     expect(third.getAll('www-authenticate')).toHaveLength(0);
     expect(auth.counters.bans).toBe(1);
     // Banned: even the right password and a bare request get 403, no challenge.
-    const bare = refused(auth.authenticate({ request: request('REGISTER'), source: source(), model: m, servlet: 'main', initial: true }));
+    const bare = refused(check(auth, m, request('REGISTER')));
     expect(bare.status).toBe(403);
     expect(bare.reason).toMatch(/too many failed/);
     // Another address is not affected.
@@ -396,7 +389,7 @@ describe('DigestAuthenticator: brute-force protection', () => {
     answer(auth, m);
     answer(auth, m);
     const again = authorization({ challenge: old.challenge, username: 'alice', password: 'wonderland', method: 'REGISTER', uri: `sip:${REALM}`, nc: 1 });
-    const res = refused(auth.authenticate({ request: request('REGISTER', { headers: [['Authorization', again]] }), source: source(), model: m, servlet: 'main', initial: true }));
+    const res = refused(check(auth, m, request('REGISTER', { headers: [['Authorization', again]] })));
     expect(challengeParams(res.get('www-authenticate')!)['stale']).toBe('true');
   });
 });
