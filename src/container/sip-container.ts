@@ -754,9 +754,12 @@ export class SipContainer implements CoreHost, MessageRuntime, ProxyHost, LegHos
     signIn(wrapped, auth);
     this.#routing.set(wrapped, { state: selected.state, region });
     const appSession = this.#applicationSession(app, wrapped);
+    // A request joining an application session (by key or encoded URI) goes to the version that owns
+    // it: a service instance started on a version being replaced finishes on it.
+    const owner = (appSession.internal.get(APP) as DeployedApp | undefined) ?? app;
     const local = request.to.clone();
     local.tag = newTag();
-    const session = this.createSession(app, appSession, { callId: request.callId, local, remote: request.from.clone(), role: 'UAS' });
+    const session = this.createSession(owner, appSession, { callId: request.callId, local, remote: request.from.clone(), role: 'UAS' });
     session.transactionStarted();
     wrapped.attach(session);
     this.#uas.track(wrapped);
@@ -878,7 +881,7 @@ export class SipContainer implements CoreHost, MessageRuntime, ProxyHost, LegHos
     const encoded = request.uri instanceof SipUri ? request.uri.params.get(APP_SESSION_URI_PARAM) : undefined;
     if (encoded) {
       const s = this.sessions.getApplicationSession(encoded);
-      if (s !== undefined && s.isValid() && s.getApplicationName() === app.name && sameVersion(s, app)) return s;
+      if (s !== undefined && s.isValid() && s.getApplicationName() === app.name && stillServed(s)) return s;
     }
     let key: string | undefined;
     if (model.applicationKey !== undefined) {
@@ -889,7 +892,7 @@ export class SipContainer implements CoreHost, MessageRuntime, ProxyHost, LegHos
       }
       if (key !== undefined) {
         const existing = this.sessions.getApplicationSessionByKey(app.name, key);
-        if (existing !== undefined && existing.isValid() && sameVersion(existing, app)) return existing;
+        if (existing !== undefined && existing.isValid() && stillServed(existing)) return existing;
       }
     }
     return this.sessions.createApplicationSession({ applicationName: app.name, timeoutMinutes: model.sessionTimeout, events: app, key });
@@ -914,10 +917,10 @@ interface Drain {
   done: Promise<void>;
 }
 
-/** An application session joins initial requests of the version that created it only. */
-function sameVersion(session: ApplicationSessionImpl, app: DeployedApp): boolean {
-  const owner = session.internal.get(APP);
-  return owner === undefined || owner === app;
+/** An application session whose version still runs (active or draining) can take new requests. */
+function stillServed(session: ApplicationSessionImpl): boolean {
+  const owner = session.internal.get(APP) as DeployedApp | undefined;
+  return owner === undefined || owner.state === 'active' || owner.state === 'draining';
 }
 
 const isAnswered = (request: IncomingRequest): boolean => request.isCommitted();

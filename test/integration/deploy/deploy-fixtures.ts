@@ -18,9 +18,10 @@ export const DAR = 'INVITE: ("versioned", "DAR:From", "ORIGINATING", "", "NO_ROU
 
 /**
  * App "versioned": answers INVITE 200 with `X-Version: <version>`, takes ACK and BYE. With
- * `ring`, it answers 180 only and leaves the INVITE pending (for the 503-on-undeploy case).
+ * `ring`, it answers 180 only and leaves the INVITE pending (for the 503-on-undeploy case). With
+ * `keyed`, initial requests with the same `X-Conf` header join one application session.
  */
-export function versionedApp(version: string, options: { ring?: boolean; name?: string } = {}): string {
+export function versionedApp(version: string, options: VersionedOptions = {}): string {
   return `${PRELUDE}
 let Versioned = class Versioned extends SipServlet {
   async doInvite(req) {
@@ -39,14 +40,22 @@ let Versioned = class Versioned extends SipServlet {
     await req.createResponse(200).send();
   }
   doSuccessResponse(res) { events.push('${version}:response ' + res.getStatus() + ' ' + res.getMethod()); }
+  static key(req) { return req.getHeader('X-Conf') || undefined; }
 };
+${options.keyed ? "__decorate([SipApplicationKey()], Versioned, 'key', null);" : ''}
 Versioned = __decorate([SipApplication({ name: '${options.name ?? 'versioned'}' }), Servlet({ name: 'main' })], Versioned);
 export { Versioned };
 `;
 }
 
+export interface VersionedOptions {
+  ring?: boolean;
+  name?: string;
+  keyed?: boolean;
+}
+
 /** The files of a good archive of the versioned app. */
-export function versionedFiles(version: string, options: { ring?: boolean; name?: string } = {}): ArchiveFiles {
+export function versionedFiles(version: string, options: VersionedOptions = {}): ArchiveFiles {
   return {
     'siplet.json': JSON.stringify({ name: options.name ?? 'versioned', version, mainServlet: 'main' }),
     'index.js': versionedApp(version, options),
@@ -54,7 +63,7 @@ export function versionedFiles(version: string, options: { ring?: boolean; name?
   };
 }
 
-export function versionedArchive(version: string, options: { ring?: boolean; name?: string } = {}): Promise<Buffer> {
+export function versionedArchive(version: string, options: VersionedOptions = {}): Promise<Buffer> {
   return buildArchive(versionedFiles(version, options));
 }
 

@@ -20,6 +20,11 @@
  *     |                   | <──────────────────── INVITE   |
  *     |                   | ─────── 200 (X-Version: v2) ─► |
  *     | BYE ────────────► | v1 doBye → 200                 |
+ *
+ * Keyed application sessions (JSR 289 §15.11.2) stay with the version that owns them:
+ *   alice (X-Conf: room1, on v1)   Siplet: v2 active, v1 draining     bob, carol
+ *     |                            | <──────── INVITE (X-Conf: room1)  bob   ─► 200 from v1
+ *     |                            | <──────── INVITE (X-Conf: room2)  carol ─► 200 from v2
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { events } from '../../unit/container/deploy/app-fixtures.js';
@@ -156,6 +161,32 @@ describe('redeploy while the old version drains', () => {
     await bob.send(bye2);
     expect((await bob.expectResponse(bye2)).status).toBe(200);
     expect(events()).toContain('v2:bye');
+  }, 15_000);
+
+  it('sends an initial request joining a keyed application session of the old version to that version', async () => {
+    h = await deployHarness();
+    await h.deployer.deployArchive(await versionedArchive('v1', { keyed: true }));
+    const [alice, bob, carol] = [await h.siplet.ua('alice'), await h.siplet.ua('bob'), await h.siplet.ua('carol')];
+    const join = async (ua: typeof alice, room: string) => {
+      const invite = ua.createRequest('INVITE', { to: 'sip:conf@127.0.0.1', headers: { 'X-Conf': room } });
+      await ua.send(invite);
+      const ok = await ua.expectResponse(invite, 200);
+      await ua.ack(invite, ok);
+      return { invite, ok, version: ok.get('x-version') };
+    };
+    const first = await join(alice, 'room1');
+    expect(first.version).toBe('v1');
+    await h.deployer.deployArchive(await versionedArchive('v2', { keyed: true }));
+    const second = await join(bob, 'room1');
+    const third = await join(carol, 'room2');
+    expect([second.version, third.version]).toEqual(['v1', 'v2']);
+    expect(h.deployer.list().map((d) => `${d.version} ${d.state} ${d.sessions}`)).toEqual(['v2 active 1', 'v1 draining 1']);
+    for (const [ua, call] of [[alice, first], [bob, second], [carol, third]] as const) {
+      const bye = ua.createInDialog(call.invite, call.ok, 'BYE');
+      await ua.send(bye);
+      expect((await ua.expectResponse(bye)).status).toBe(200);
+    }
+    await eventually(() => expect(h!.deployer.list().map((d) => `${d.version} ${d.state}`)).toEqual(['v2 active']));
   }, 15_000);
 
   it('an identical archive leaves the running version as it is', async () => {
