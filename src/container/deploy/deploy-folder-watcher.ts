@@ -50,6 +50,8 @@ export class DeployFolderWatcher {
   /** The signature each entry had when last handed over (or seeded as deployed at start). */
   readonly #known = new Map<string, string>();
   readonly #pending = new Map<string, Pending>();
+  /** Known entries found missing, and since when: undeployed only once they stay gone for settleMs. */
+  readonly #removing = new Map<string, number>();
   #watcher: FSWatcher | undefined;
   #poll: NodeJS.Timeout | undefined;
   #soon: NodeJS.Timeout | undefined;
@@ -127,14 +129,28 @@ export class DeployFolderWatcher {
     const { folder, settleMs } = this.#options;
     const entries = await listEntries(folder);
     const present = new Set(entries.map((e) => e.path));
+    let wait = Infinity;
+    for (const path of [...this.#removing.keys()]) if (present.has(path)) this.#removing.delete(path);
     for (const path of [...this.#known.keys()]) {
       if (present.has(path) || this.#closed) continue;
+      // A file being replaced can be missing for a moment (copied over, or renamed in two steps):
+      // only an entry that stays gone for settleMs is undeployed.
+      const since = this.#removing.get(path);
+      if (since === undefined) {
+        this.#removing.set(path, Date.now());
+        wait = Math.min(wait, settleMs);
+        continue;
+      }
+      if (Date.now() - since < settleMs) {
+        wait = Math.min(wait, settleMs - (Date.now() - since));
+        continue;
+      }
+      this.#removing.delete(path);
       this.#known.delete(path);
       this.#pending.delete(path);
       await this.#options.onRemoved(path).catch((err: unknown) => this.#options.logger.error({ err, path }, 'undeploying a removed entry failed'));
     }
     for (const path of [...this.#pending.keys()]) if (!present.has(path)) this.#pending.delete(path);
-    let wait = Infinity;
     for (const entry of entries) {
       if (this.#closed) return;
       if (this.#known.get(entry.path) === entry.signature) {
