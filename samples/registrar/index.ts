@@ -6,7 +6,10 @@
  * to them).
  *
  *   UA                          Siplet: registrar                     data store
- *   | REGISTER sip:example.com ---> | To = AOR in our domains?           |
+ *   | REGISTER sip:example.com ---> | (container) security constraint:   |
+ *   | <---- 401 WWW-Authenticate -- |   SHA-256 and MD5, realm = domain  |
+ *   | REGISTER + Authorization ---> | HA1 of alice@example.com? <------- |
+ *   |   To: sip:alice@example.com   | To = AOR in our domains?           |
  *   |   Contact: <sip:alice@ua>     | expiry >= minExpires? CSeq order?  |
  *   |                               | bindings of the AOR updated -----> |
  *   | <---- 200 OK (every binding with its remaining expiry; Path) ----- |
@@ -31,7 +34,14 @@ import {
   type SipServletRequest,
 } from 'siplet/sdk';
 
-@SipApplication({ name: 'registrar', description: 'Registrar for the domains Siplet serves (RFC 3261 §10.3)', sessionTimeout: 1 })
+@SipApplication({
+  name: 'registrar',
+  description: 'Registrar for the domains Siplet serves (RFC 3261 §10.3)',
+  sessionTimeout: 1,
+  // RFC 3261 §22: nobody binds an address of record without its password. No realm here: the
+  // challenge names --auth-realm when set, else the domain of the REGISTER (each realm's own users).
+  securityConstraints: [{ name: 'register', methods: ['REGISTER'] }],
+})
 @SipServlet({ name: 'registrar', loadOnStartup: 1 })
 export class Registrar extends RegistrarServlet {
   readonly #config: AppConfig;

@@ -10,6 +10,14 @@
  *
  *   restart: Siplet #1 (SQLite in a temp dir) ─ REGISTER ─ close; Siplet #2 on the same dir ─ REGISTER
  *   without Contact (a query) ─► 200 lists the binding.
+ *
+ *   digest (the sample's security constraint, users from the data store):
+ *     | REGISTER ----------------------> | 401: SHA-256 and MD5 challenges, realm example.com
+ *     | REGISTER + Authorization ------> | alice's HA1 verified ─► the registrar ─► 200, bound
+ *     | REGISTER + wrong password -----> | 401 again, nothing bound
+ *
+ * The registrar behaviour tests run the sample with its constraint list emptied (siplet.json
+ * `securityConstraints: []`), so that each REGISTER reaches the servlet in one round trip.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,6 +28,7 @@ import type { SipRequest, SipResponse } from '../../../src/sip/message/index.js'
 import { openDataStore, type DataStore } from '../../../src/store/index.js';
 import { silentLogger } from '../../../src/util/index.js';
 import { Registrar } from '../../../samples/registrar/index.js';
+import { authorization, challengeParams } from '../../unit/container/auth/helpers.js';
 
 const DAR = 'REGISTER: ("registrar", "DAR:To", "TERMINATING", "", "NO_ROUTE", "0")';
 const ALICE = 'sip:alice@example.com';
@@ -27,8 +36,14 @@ const ALICE = 'sip:alice@example.com';
 let siplet: TestSiplet;
 let ua: ScriptedUa;
 
-async function start(options: { store?: DataStore; config?: Record<string, unknown> } = {}): Promise<void> {
-  siplet = await createTestSiplet({ apps: [{ exports: { Registrar }, config: options.config ?? {} }], dar: DAR, store: options.store });
+async function start(options: { store?: DataStore; config?: Record<string, unknown>; authenticate?: boolean; authRealm?: string } = {}): Promise<void> {
+  const descriptor = options.authenticate ? {} : { securityConstraints: [] };
+  siplet = await createTestSiplet({
+    apps: [{ exports: { Registrar }, config: options.config ?? {}, descriptor }],
+    dar: DAR,
+    store: options.store,
+    config: options.authRealm === undefined ? {} : { authRealm: options.authRealm },
+  });
   if (!(await siplet.store.users.hasRealm('example.com'))) await siplet.store.users.addRealm('example.com');
   ua = await siplet.ua('alice');
 }
@@ -266,5 +281,63 @@ describe('registrar configuration and restarts', () => {
       await siplet.close();
       await second.close();
     }
+  });
+});
+
+describe('registrar with digest authentication (the sample as shipped)', () => {
+  beforeEach(async () => {
+    await start({ authenticate: true });
+    await siplet.store.users.addUser('alice', 'example.com', 'wonderland');
+  });
+
+  /** The first REGISTER of a Call-ID: expects 401 and returns the challenge for `algorithm`. */
+  async function challenge(algorithm: 'SHA-256' | 'MD5', callId?: string): Promise<{ callId: string; challenge: string; offered: Record<string, string>[] }> {
+    const { request, response } = await register({ callId, cseq: 1 });
+    expect(response.status).toBe(401);
+    const offered = response.getAll('www-authenticate').map(challengeParams);
+    const value = response.getAll('www-authenticate').find((c) => challengeParams(c)['algorithm'] === algorithm);
+    expect(value).toBeDefined();
+    return { callId: request.callId, challenge: value!, offered };
+  }
+
+  it('challenges a REGISTER (SHA-256, then MD5, realm of the domain) and binds nothing until it is answered', async () => {
+    const { offered } = await challenge('SHA-256');
+    expect(offered.map((c) => c['algorithm'])).toEqual(['SHA-256', 'MD5']);
+    expect(offered.every((c) => c['realm'] === 'example.com' && c['qop'] === 'auth')).toBe(true);
+    expect(await siplet.store.location.lookup(ALICE)).toEqual([]);
+  });
+
+  it.each(['SHA-256', 'MD5'] as const)('binds the contact once alice answers the %s challenge with her password', async (algorithm) => {
+    const { callId, challenge: value } = await challenge(algorithm);
+    const header = authorization({ challenge: value, username: 'alice', password: 'wonderland', method: 'REGISTER', uri: 'sip:example.com' });
+    const { response } = await register({ callId, cseq: 2, headers: { Authorization: header } });
+    expect(response.status).toBe(200);
+    expect(listed(response)).toEqual(['sip:alice@10.0.0.1:5060 3600']);
+    expect(await siplet.store.location.lookup(ALICE)).toHaveLength(1);
+  });
+
+  it('challenges a wrong password again and binds nothing', async () => {
+    const { callId, challenge: value } = await challenge('MD5');
+    const header = authorization({ challenge: value, username: 'alice', password: 'guess', method: 'REGISTER', uri: 'sip:example.com' });
+    const { response } = await register({ callId, cseq: 2, headers: { Authorization: header } });
+    expect(response.status).toBe(401);
+    expect(await siplet.store.location.lookup(ALICE)).toEqual([]);
+    expect(siplet.container.stats().auth).toMatchObject({ failures: 1, authenticated: 0 });
+  });
+});
+
+describe('registrar with digest authentication and --auth-realm', () => {
+  it('names the configured realm in its challenge, and takes the users of that realm', async () => {
+    await start({ authenticate: true, authRealm: 'voip.example.net' });
+    await siplet.store.users.addRealm('voip.example.net');
+    await siplet.store.users.addUser('alice', 'voip.example.net', 'looking-glass');
+    const first = await register({ cseq: 1 });
+    expect(first.response.status).toBe(401);
+    const value = first.response.getAll('www-authenticate')[0]!;
+    expect(challengeParams(value)['realm']).toBe('voip.example.net');
+    const header = authorization({ challenge: value, username: 'alice', password: 'looking-glass', method: 'REGISTER', uri: 'sip:example.com' });
+    const { response } = await register({ callId: first.request.callId, cseq: 2, headers: { Authorization: header } });
+    expect(response.status).toBe(200);
+    expect(await siplet.store.location.lookup(ALICE)).toHaveLength(1);
   });
 });
