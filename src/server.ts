@@ -8,11 +8,14 @@
  *   express ─► /health (the admin console and converged apps mount here later)
  *   store (<dataDir>/siplet.db) ─► LOCATION_SERVICE of every app
  */
-import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { mountAdminConsole, type AdminFacade, type AppView, type DarView, type RegistrationView, type StatsView } from './admin/index.js';
 import type { SipletConfig } from './config/index.js';
-import { Deployer, SipContainer, StoreLocationService, type CredentialSource, type SipNetwork } from './container/index.js';
+import { Deployer, SipContainer, StoreLocationService, type CredentialSource, type DeploymentInfo, type SipNetwork } from './container/index.js';
 import { HttpServer } from './http/index.js';
-import { DarFile, DefaultApplicationRouter, loadRouter, type ApplicationRouter } from './router/index.js';
+import { DarFile, DefaultApplicationRouter, loadRouter, parseDar, type ApplicationRouter, type DarRules } from './router/index.js';
 import { TransactionLayer } from './sip/transaction/index.js';
 import {
   MessageTransport,
@@ -22,7 +25,7 @@ import {
   type Protocol,
   type Transport,
 } from './sip/transport/index.js';
-import { createMemoryDataStore, openDataStore, startPurging, type DataStore } from './store/index.js';
+import { createMemoryDataStore, Management, openDataStore, startPurging, type AdminStore, type Binding, type DataStore } from './store/index.js';
 import { forLayer, SipletError, type Logger } from './util/index.js';
 
 /** Descriptor validation, for `siplet pack` (the CLI reaches the container only through this file). */
@@ -155,8 +158,22 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** Starts Siplet as `siplet start` does: listeners, the DAR, every app in the apps folder, HTTP. */
-export async function startServer(config: SipletConfig, logger: Logger): Promise<RunningServer> {
+/** How `startServer` sets up the admin account of the console and API. */
+export interface StartServerOptions {
+  /**
+   * Where `SIPLET_ADMIN_USER` (the account's name, default `admin`) and `SIPLET_ADMIN_PASSWORD`
+   * are read. Default: `process.env`.
+   */
+  env?: Readonly<Record<string, string | undefined>>;
+  /**
+   * Receives the password generated at the first start (no admin account yet and no
+   * `SIPLET_ADMIN_PASSWORD`), once: `siplet start` prints it. Default: a warn-level log line.
+   */
+  onGeneratedPassword?: (account: { user: string; password: string }) => void;
+}
+
+/** Starts Siplet as `siplet start` does: listeners, the DAR, every app in the apps folder, HTTP and the admin console (/admin). */
+export async function startServer(config: SipletConfig, logger: Logger, options: StartServerOptions = {}): Promise<RunningServer> {
   const log = forLayer(logger, 'server');
   const transportLog = forLayer(logger, 'transport');
   const transports: Transport[] = [];
@@ -211,6 +228,14 @@ export async function startServer(config: SipletConfig, logger: Logger): Promise
     await store.close();
   };
   const stack = createSipStack({ config, logger, transports, router, store });
+  const adminLog = forLayer(logger, 'admin');
+  try {
+    await prepareAdminAccount(store.admins, { env: options.env ?? process.env, onGenerated: options.onGeneratedPassword, log: adminLog });
+  } catch (error) {
+    await closeStore();
+    await dar?.close();
+    throw error;
+  }
 
   const http = new HttpServer({ host: config.httpHost, port: config.httpPort, logger: forLayer(logger, 'http'), health: stack.stats });
   try {
@@ -244,6 +269,12 @@ export async function startServer(config: SipletConfig, logger: Logger): Promise
   // HTTP (health, admin) last: once /health answers, the apps are deployed.
   try {
     await http.listen();
+  mountAdminConsole(http.app, {
+    facade: createAdminFacade({ stack, deployer, dar, started: Date.now() }),
+    logger: adminLog,
+    allow: config.adminAllow,
+    maxUploadBytes: config.archiveMaxSize,
+  });
   } catch (error) {
     await deployer.close();
     await stack.close();
@@ -272,4 +303,231 @@ export async function startServer(config: SipletConfig, logger: Logger): Promise
 /** `example.com` in the list matches example.com and its subdomains (sip.example.com). */
 function matchesDomain(host: string, domains: readonly string[]): boolean {
   return domains.some((d) => host === d || host.endsWith('.' + d));
+}
+
+// ---- the admin console's view of the server ----------------------------------------------
+
+/**
+ * The admin account at start: `SIPLET_ADMIN_PASSWORD` set → its hash is stored (every start, so
+ * the variable stays the truth); else, with no account at all, a strong password is generated,
+ * its hash stored and the password handed to `onGenerated` once (never logged again, never stored).
+ */
+async function prepareAdminAccount(
+  admins: AdminStore,
+  options: { env: Readonly<Record<string, string | undefined>>; onGenerated?: (account: { user: string; password: string }) => void; log: Logger },
+): Promise<void> {
+  const user = options.env['SIPLET_ADMIN_USER'] || 'admin';
+  const given = options.env['SIPLET_ADMIN_PASSWORD'];
+  if (given !== undefined && given !== '') {
+    await admins.setPassword(user, given);
+    options.log.info({ user }, 'admin account password set from SIPLET_ADMIN_PASSWORD');
+    return;
+  }
+  const existing = await admins.accounts();
+  if (existing.length > 0) {
+    options.log.info({ users: existing.map((a) => a.username) }, 'admin account(s) found in the data store');
+    return;
+  }
+  const password = randomBytes(24).toString('base64url');
+  await admins.setPassword(user, password);
+  if (options.onGenerated !== undefined) {
+    options.onGenerated({ user, password });
+  } else {
+    options.log.warn(
+      { user, password },
+      `First start: generated the password of the admin account "${user}". It is shown this once and stored only as a hash: note it now, or set SIPLET_ADMIN_PASSWORD.`,
+    );
+  }
+}
+
+interface AdminFacadeParts {
+  stack: SipStack;
+  deployer: Deployer;
+  /** The DAR file; undefined with a custom router (--router). */
+  dar: DarFile | undefined;
+  started: number;
+}
+
+/** The management facade the admin layer sees, over the deployer, the DAR, the store and the stack's counters. */
+function createAdminFacade(parts: AdminFacadeParts): AdminFacade {
+  const { stack, deployer, dar } = parts;
+  const manage = new Management(stack.store);
+  const requireDar = (): DarFile => {
+    if (dar === undefined) {
+      throw new SipletError('SIPLET_DAR_UNAVAILABLE', 'A custom application router (--router) is configured, so there is no DAR to show or edit: change the custom router\'s own configuration.');
+    }
+    return dar;
+  };
+  const darView = async (file: DarFile): Promise<DarView> => {
+    const text = await readFile(file.path, 'utf8').catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return '';
+      throw error;
+    });
+    return { path: file.path, text, rules: rulesView((stack.router as DefaultApplicationRouter).rules) };
+  };
+  const check = (text: string, path: string) => parseDar(text, { source: basename(path) });
+
+  return {
+    listApps: () => deployer.list().map(appView),
+    async deployArchive(bytes, { fileName }) {
+      return appView(await deployer.deployArchive(bytes, { persist: true, label: fileName }));
+    },
+    async undeployApp(name, { force }) {
+      const result = await deployer.undeploy(name, { force });
+      // A version with no live session (or a forced undeploy) is gone at once or nearly.
+      const finished = await Promise.race([
+        result.finished.then(() => true),
+        new Promise<boolean>((resolve) => setTimeout(() => resolve(false), force ? 5000 : 100).unref()),
+      ]);
+      return { name, state: finished ? 'undeployed' : 'draining', draining: finished ? [] : deployer.list().filter((d) => d.name === name).map(appView) };
+    },
+
+    getDar: () => darView(requireDar()),
+    checkDar(text) {
+      const result = check(text, dar?.path ?? 'dar.properties');
+      return result.ok ? { ok: true, methods: [...result.rules.keys()] } : { ok: false, errors: result.errors.map(({ line, problem, message }) => ({ line, problem, message })) };
+    },
+    async putDar(text) {
+      const file = requireDar();
+      const parsed = check(text, file.path);
+      if (!parsed.ok) {
+        const errors = parsed.errors.map(({ line, problem, message }) => ({ line, problem, message }));
+        throw new SipletError(
+          'SIPLET_DAR_INVALID',
+          `The DAR was not saved: ${errors.map((e) => e.message).join('; ')}. Fix ${errors.length === 1 ? 'that line' : 'those lines'}; the rules in force are unchanged.`,
+          { details: { errors } },
+        );
+      }
+      // Written beside the file and renamed over it: the watcher and a restart see the old or the new text, never half.
+      const temp = join(dirname(file.path), `.${basename(file.path)}.${randomBytes(4).toString('hex')}.tmp`);
+      try {
+        await mkdir(dirname(file.path), { recursive: true });
+        await writeFile(temp, text);
+        await rename(temp, file.path);
+      } catch (error) {
+        await rm(temp, { force: true });
+        throw new SipletError('SIPLET_INTERNAL', `Cannot write the DAR file ${file.path}: ${(error as Error).message}. Check that its folder is writable; the rules in force are unchanged.`, { cause: error });
+      }
+      const loaded = await file.load();
+      if (!loaded.ok) throw new SipletError('SIPLET_DAR_INVALID', `The DAR file ${file.path} was written but not loaded: ${loaded.reason}.`, { details: { errors: loaded.errors } });
+      return darView(file);
+    },
+
+    async stats() {
+      return statsView(stack, deployer, await stack.store.location.all(), parts.started);
+    },
+
+    async listRegistrations({ aor }) {
+      return registrationsView(await manage.listRegistrations({ aor }));
+    },
+    removeRegistrations: ({ aor, contact }) => manage.removeRegistrations({ aor, uri: contact }),
+
+    listRealms: () => manage.listRealms(),
+    addRealm: (realm) => manage.addRealm({ realm }),
+    async removeRealm(realm) {
+      return (await manage.removeRealm({ realm })).usersRemoved;
+    },
+    listUsers: ({ realm }) => manage.listUsers({ realm }),
+    addUser: (options) => manage.addUser(options),
+    removeUser: (options) => manage.removeUser(options),
+    setUserPassword: (options) => manage.setPassword(options),
+
+    verifyAdmin: (username, password) => stack.store.admins.verify(username, password),
+    setAdminPassword: (username, password) => stack.store.admins.setPassword(username, password),
+  };
+}
+
+function appView(info: DeploymentInfo): AppView {
+  return {
+    name: info.name,
+    version: info.version,
+    state: info.state,
+    servlets: info.servlets,
+    mainServlet: info.mainServlet,
+    description: info.description,
+    sessions: info.sessions,
+    deployedAt: info.deployedAt,
+    source: info.source.kind,
+  };
+}
+
+function rulesView(rules: DarRules): DarView['rules'] {
+  return [...rules].map(([method, chain]) => ({
+    method,
+    applications: chain.map((rule) => ({
+      applicationName: rule.applicationName,
+      subscriber: rule.subscriber === undefined ? undefined : 'header' in rule.subscriber ? `DAR:${rule.subscriber.header}` : rule.subscriber.uri,
+      routingRegion: rule.routingRegion,
+      route: rule.route,
+      routeModifier: rule.routeModifier,
+      order: rule.order,
+      direction: rule.options.direction,
+      patterns: rule.options.headerPatterns.map((p) => `${p.header}:${p.pattern.source}`),
+      line: rule.line,
+    })),
+  }));
+}
+
+function registrationsView(bindings: readonly Binding[]): RegistrationView[] {
+  const now = Date.now();
+  const byAor = new Map<string, RegistrationView['contacts'][number][]>();
+  for (const b of bindings) {
+    let contacts = byAor.get(b.aor);
+    if (contacts === undefined) byAor.set(b.aor, (contacts = []));
+    contacts.push({
+      uri: b.uri,
+      contact: b.contact,
+      expires: new Date(b.expires).toISOString(),
+      expiresIn: Math.max(0, Math.round((b.expires - now) / 1000)),
+      q: b.q,
+      callId: b.callId,
+      cseq: b.cseq,
+      path: b.path,
+      instance: b.instance,
+      regId: b.regId,
+      source: b.source === undefined ? undefined : `${b.source.protocol}:${b.source.address}:${b.source.port}`,
+      updatedAt: new Date(b.updatedAt).toISOString(),
+    });
+  }
+  return [...byAor].map(([aor, contacts]) => ({ aor, contacts }));
+}
+
+function statsView(stack: SipStack, deployer: Deployer, bindings: readonly Binding[], started: number): StatsView {
+  const messages = stack.messages.stats();
+  const transactions = stack.transactions.counters;
+  const container = stack.container.stats();
+  const sum = (record: Readonly<Record<string, number>>): number => Object.values(record).reduce((a, b) => a + b, 0);
+  const apps = deployer.list();
+  return {
+    uptimeSeconds: Math.round((Date.now() - started) / 1000),
+    messages: {
+      requestsIn: messages.requestsIn,
+      requestsInByMethod: messages.requestsInByMethod,
+      responsesIn: messages.responsesIn,
+      responsesInByStatus: messages.responsesInByStatus,
+      requestsOut: messages.requestsOut,
+      requestsOutByMethod: messages.requestsOutByMethod,
+      responsesOut: messages.responsesOut,
+      responsesOutByStatus: messages.responsesOutByStatus,
+      malformedAnswered: messages.answeredMalformed,
+      dropped: sum(messages.dropped),
+    },
+    transactions: {
+      live: stack.transactions.size,
+      created: sum(transactions.created),
+      retransmissions: transactions.retransmissions,
+      timeouts: transactions.timeouts,
+      transportErrors: transactions.transportErrors,
+    },
+    dialogs: { live: container.sessions.dialogs },
+    sessions: {
+      applicationSessions: container.sessions.applicationSessions,
+      sipSessions: container.sessions.sipSessions,
+      applicationSessionsCreated: container.sessions.created.applicationSessions,
+      sipSessionsCreated: container.sessions.created.sipSessions,
+    },
+    registrations: { aors: new Set(bindings.map((b) => b.aor)).size, contacts: bindings.length },
+    applications: { active: apps.filter((a) => a.state === 'active').length, draining: apps.filter((a) => a.state === 'draining').length },
+    layers: stack.stats(),
+  };
 }

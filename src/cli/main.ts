@@ -8,7 +8,7 @@
  */
 import { closest, loadConfig, readFileIfExists, settingsHelp } from '../config/index.js';
 import type { ConfigFileReader, SipletConfig } from '../config/index.js';
-import { startServer as defaultStartServer } from '../server.js';
+import { startServer as defaultStartServer, type StartServerOptions } from '../server.js';
 import { createLogger, SipletError } from '../util/index.js';
 import type { Logger } from '../util/index.js';
 import { APP_COMMANDS, APP_COMMANDS_USAGE, runAppCommand, type AppCommand } from './app-commands.js';
@@ -42,7 +42,7 @@ export interface CliOptions {
   /** Default: the disk (`readFileIfExists`). */
   readFile?: ConfigFileReader;
   /** Default: `startServer` from `src/server.ts`. */
-  startServer?: (config: SipletConfig, logger: Logger) => Promise<{ close(): Promise<void> }>;
+  startServer?: (config: SipletConfig, logger: Logger, options?: StartServerOptions) => Promise<{ close(): Promise<void> }>;
   /** Default: `createLogger` at the configured level and format. */
   createLogger?: (config: SipletConfig) => Logger;
   /** Default: `process`. */
@@ -121,10 +121,10 @@ export async function runCli(options: CliOptions): Promise<number> {
     stdout.write(startHelp());
     return 0;
   }
-  return start(rest, version, options, stderr);
+  return start(rest, version, options, stdout, stderr);
 }
 
-async function start(argv: readonly string[], version: string, options: CliOptions, stderr: Output): Promise<number> {
+async function start(argv: readonly string[], version: string, options: CliOptions, stdout: Output, stderr: Output): Promise<number> {
   let loaded;
   try {
     loaded = loadConfig({
@@ -150,7 +150,10 @@ async function start(argv: readonly string[], version: string, options: CliOptio
 
   let server: { close(): Promise<void> };
   try {
-    server = await (options.startServer ?? defaultStartServer)(config, logger);
+    server = await (options.startServer ?? defaultStartServer)(config, logger, {
+      env: options.env ?? process.env,
+      onGeneratedPassword: ({ user, password }) => stdout.write(generatedPasswordNotice(user, password, config)),
+    });
   } catch (error) {
     log.fatal({ err: error }, 'siplet failed to start');
     stderr.write(`siplet: failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
@@ -179,6 +182,28 @@ async function start(argv: readonly string[], version: string, options: CliOptio
     signals.off('SIGINT', force);
     signals.off('SIGTERM', force);
   }
+}
+
+/**
+ * Printed once, on the first start without an admin account or SIPLET_ADMIN_PASSWORD: straight to
+ * stdout, never through the logger (logs are collected and kept; this must not be).
+ */
+function generatedPasswordNotice(user: string, password: string, config: SipletConfig): string {
+  const host = config.httpHost === '0.0.0.0' || config.httpHost === '::' ? '127.0.0.1' : config.httpHost;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${config.httpPort}/admin/`;
+  return [
+    '',
+    '  ================================================================',
+    '  Siplet admin console: first start, a password was generated.',
+    `    user:      ${user}`,
+    `    password:  ${password}`,
+    `    console:   ${url}`,
+    '  It is shown this once and stored only as a hash: note it now.',
+    '  To choose it yourself, start with SIPLET_ADMIN_PASSWORD set.',
+    '  ================================================================',
+    '',
+    '',
+  ].join('\n');
 }
 
 function defaultCreateLogger(config: SipletConfig): Logger {

@@ -67,6 +67,11 @@ export interface SipletConfig {
   readonly authBanTime: number;
   /** The realm of apps that name none; empty: the Request-URI host of a REGISTER, else the From host. */
   readonly authRealm: string;
+  /**
+   * Networks (CIDR, or single addresses) besides loopback whose requests `/admin` answers; empty:
+   * loopback only. Normalised to `address/prefix`.
+   */
+  readonly adminAllow: readonly string[];
 }
 
 export type LogFormat = 'json' | 'pretty';
@@ -81,6 +86,7 @@ export type SettingType =
   | { readonly kind: 'addresses' }
   | { readonly kind: 'path'; readonly optional?: boolean }
   | { readonly kind: 'domains' }
+  | { readonly kind: 'networks' }
   | { readonly kind: 'text'; readonly optional?: boolean };
 
 export interface SettingSpec<K extends SettingKey = SettingKey> {
@@ -157,6 +163,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   setting('authFailureWindow', 'auth-failure-window', MS(1000, 86_400_000), 60_000, 'Period over which failed digest authentications are counted (ms).', 'milliseconds, e.g. 60000'),
   setting('authBanTime', 'auth-ban-time', MS(1000, 604_800_000), 300_000, 'How long a banned address gets 403 for requests that need authentication (ms).', 'milliseconds, e.g. 300000'),
   setting('authRealm', 'auth-realm', { kind: 'text', optional: true }, '', 'Realm of digest challenges for apps that name none; empty: the Request-URI host of a REGISTER, else the From host.', 'a realm such as example.com, without quotes or backslashes'),
+  setting('adminAllow', 'admin-allow', { kind: 'networks' }, [], 'Networks besides loopback (CIDR list, e.g. 10.0.0.0/8,fd00::/8) whose requests the admin console and API answer; empty: loopback only.', 'a comma-separated list of CIDR networks or addresses, e.g. 10.0.0.0/8,192.168.1.20'),
 ];
 
 /** The same table, by key. */
@@ -184,6 +191,8 @@ export function describeType(type: SettingType): string {
       return 'a non-empty path';
     case 'domains':
       return 'a comma-separated list of domain names';
+    case 'networks':
+      return 'a comma-separated list of CIDR networks or IP addresses';
     case 'text':
       return 'text without quotes, backslashes or control characters';
   }
@@ -240,7 +249,30 @@ export function readSetting(type: SettingType, raw: unknown): ReadResult {
       const domains = [...new Set(items.map((item) => item.trim().toLowerCase()).filter((item) => item !== ''))];
       return domains.every((d) => isIP(d) !== 0 || HOSTNAME.test(d)) ? { ok: true, value: domains } : bad;
     }
+    case 'networks': {
+      const items = Array.isArray(raw) ? raw : typeof raw === 'string' ? raw.split(',') : undefined;
+      if (!items || !items.every((item) => typeof item === 'string')) return bad;
+      const networks: string[] = [];
+      for (const item of items.map((i) => i.trim()).filter((i) => i !== '')) {
+        const network = normalizeNetwork(item);
+        if (network === undefined) return bad;
+        if (!networks.includes(network)) networks.push(network);
+      }
+      return { ok: true, value: networks };
+    }
   }
+}
+
+/** `10.0.0.0/8` → itself; `192.168.1.20` → `192.168.1.20/32`; `[fd00::]/8` → `fd00::/8`; undefined when malformed. */
+export function normalizeNetwork(text: string): string | undefined {
+  const slash = text.indexOf('/');
+  const address = (slash < 0 ? text : text.slice(0, slash)).replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  const family = isIP(address);
+  if (family === 0) return undefined;
+  const max = family === 4 ? 32 : 128;
+  const prefixText = slash < 0 ? String(max) : text.slice(slash + 1);
+  if (!/^\d{1,3}$/.test(prefixText) || Number(prefixText) > max) return undefined;
+  return `${address}/${Number(prefixText)}`;
 }
 
 /**

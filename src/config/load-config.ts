@@ -56,6 +56,8 @@ interface RawValue {
 
 const FLAGS = new Map(SETTINGS.map((spec) => [spec.flag, spec]));
 const ENV_NAMES = new Map(SETTINGS.map((spec) => [spec.env, spec]));
+/** `SIPLET_*` variables that are read elsewhere, not settings: the admin account's credentials (never in the config). */
+const NOT_SETTINGS = new Set([CONFIG_ENV, 'SIPLET_ADMIN_USER', 'SIPLET_ADMIN_PASSWORD']);
 const FILE_KEYS = new Map<string, SettingSpec>(SETTINGS.map((spec) => [spec.key, spec]));
 
 /**
@@ -251,7 +253,7 @@ function readConfigFile(
 function readEnvironment(env: LoadConfigOptions['env'], cwd: string, warnings: string[]): Map<SettingKey, RawValue> {
   const values = new Map<SettingKey, RawValue>();
   for (const [name, raw] of Object.entries(env)) {
-    if (!name.startsWith('SIPLET_') || name === CONFIG_ENV) continue;
+    if (!name.startsWith('SIPLET_') || NOT_SETTINGS.has(name)) continue;
     const spec = ENV_NAMES.get(name);
     if (!spec) {
       warnings.push(unknownProblem(`Ignoring unknown environment variable ${name}.`, name, ENV_NAMES.keys(), (n) => n).message);

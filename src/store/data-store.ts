@@ -1,4 +1,7 @@
 import type { Logger } from '../util/index.js';
+import { MemoryAdminStore } from './admin/memory-admin-store.js';
+import { SqliteAdminStore } from './admin/sqlite-admin-store.js';
+import type { AdminStore } from './admin-store.js';
 import { MemoryLocationStore } from './location/memory-location-store.js';
 import { SqliteLocationStore } from './location/sqlite-location-store.js';
 import type { LocationStore } from './location-store.js';
@@ -7,10 +10,12 @@ import { MemoryUserStore } from './user/memory-user-store.js';
 import { SqliteUserStore } from './user/sqlite-user-store.js';
 import type { UserStore } from './user-store.js';
 
-/** Siplet's persistent state: registrations and the realms and users of digest authentication. */
+/** Siplet's persistent state: registrations, the realms and users of digest authentication, admin accounts. */
 export interface DataStore {
   readonly location: LocationStore;
   readonly users: UserStore;
+  /** The accounts of the admin console and API. */
+  readonly admins: AdminStore;
   /** Closes the underlying storage; the stores must not be used after. Idempotent. */
   close(): Promise<void>;
 }
@@ -38,6 +43,7 @@ export function openDataStore(dataDir: string, logger: Logger, options: DataStor
   return {
     location: new SqliteLocationStore(db, options),
     users: new SqliteUserStore(db, options),
+    admins: new SqliteAdminStore(db, options),
     async close() {
       if (!open) return;
       open = false;
@@ -48,7 +54,7 @@ export function openDataStore(dataDir: string, logger: Logger, options: DataStor
 
 /** A data store in memory, for tests and embedding: nothing survives the process. */
 export function createMemoryDataStore(options: DataStoreOptions = {}): DataStore {
-  return { location: new MemoryLocationStore(options), users: new MemoryUserStore(), close: async () => {} };
+  return { location: new MemoryLocationStore(options), users: new MemoryUserStore(), admins: new MemoryAdminStore(options), close: async () => {} };
 }
 
 /** Default period of `startPurging`. */

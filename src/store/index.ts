@@ -1,7 +1,8 @@
 /**
  * The data store: Siplet's persistent state behind interfaces, so that a networked store (Redis,
  * for cluster mode) can follow. It owns the location service's bindings (`LocationStore`), the
- * realms and users of digest authentication with their HA1 hashes (`UserStore`), the SQLite
+ * realms and users of digest authentication with their HA1 hashes (`UserStore`), the admin
+ * console's accounts with salted scrypt hashes (`AdminStore`), the SQLite
  * database at `<dataDir>/siplet.db` with its schema versions, the in-memory implementations, and
  * the management operations the CLI and the admin console use. It knows nothing of transactions,
  * the container or applications.
@@ -21,6 +22,9 @@ export { SqliteLocationStore } from './location/sqlite-location-store.js';
 export { ha1, normalizeRealm, type Credentials, type UserInfo, type UserStore } from './user-store.js';
 export { MemoryUserStore } from './user/memory-user-store.js';
 export { SqliteUserStore } from './user/sqlite-user-store.js';
+export { hashAdminPassword, verifyAdminPassword, type AdminAccount, type AdminStore } from './admin-store.js';
+export { MemoryAdminStore } from './admin/memory-admin-store.js';
+export { SqliteAdminStore } from './admin/sqlite-admin-store.js';
 export { DATABASE_FILE, openDatabase, SCHEMA_VERSION, type SqliteDatabase } from './sqlite/database.js';
 export {
   createMemoryDataStore,

@@ -49,6 +49,30 @@ export const ERROR_CATALOG = {
   SIPLET_ADMIN_REQUEST_FAILED: {
     message: 'The admin API refused the request or could not be reached. Check --url, the server, and SIPLET_ADMIN_USER / SIPLET_ADMIN_PASSWORD.',
   },
+  SIPLET_ADMIN_UNAUTHORIZED: {
+    message: 'The admin console and API need an admin login. Sign in at /admin, or send HTTP Basic credentials of an admin account (SIPLET_ADMIN_USER / SIPLET_ADMIN_PASSWORD).',
+  },
+  SIPLET_ADMIN_FORBIDDEN: {
+    message: 'The admin console refused this request: it answers loopback addresses only (allow other networks with --admin-allow) and same-origin requests only.',
+  },
+  SIPLET_ADMIN_CSRF_REJECTED: {
+    message: 'A change made with a console session must carry the session\'s CSRF token in the X-CSRF-Token header. Reload the console and try again.',
+  },
+  SIPLET_ADMIN_RATE_LIMITED: {
+    message: 'Too many failed admin logins from this address. Wait for the time Retry-After gives, then sign in with the right password.',
+  },
+  SIPLET_ADMIN_BAD_REQUEST: {
+    message: 'The admin API request is malformed (a missing field, a wrong type, a body too large). The message names what to fix.',
+  },
+  SIPLET_ADMIN_NOT_FOUND: {
+    message: 'No such admin API route. The routes are listed in the README (Admin console).',
+  },
+  SIPLET_DAR_INVALID: {
+    message: 'The DAR text was refused: the errors name each bad line. The rules in force are unchanged.',
+  },
+  SIPLET_DAR_UNAVAILABLE: {
+    message: 'A custom application router (--router) is configured, so there is no DAR to show or edit.',
+  },
   SIPLET_NOT_AVAILABLE: {
     message: 'This feature is not available in this version of Siplet.',
     sipStatus: 501,

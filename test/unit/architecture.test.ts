@@ -31,6 +31,7 @@ const ALLOWED: Record<string, string[]> = {
   api: ['util', 'sip/message'],
   router: ['util'],
   http: ['util'],
+  admin: ['util'],
   store: ['util', 'sip/message'],
   'container/model': ['util', 'api', 'sip/message'],
   'container/deploy': ['util', 'api', 'sip/message', 'container/model'],

@@ -10,6 +10,7 @@ import {
 import type { Destination, Endpoint, InboundPacket, Protocol, Transport } from './transport.js';
 import type { TransportLayer } from './transport-layer.js';
 import { TransportError } from './transport-error.js';
+import { MethodCounter, StatusCounter } from './message-counters.js';
 import { ipFamily } from './ip-address.js';
 import { silentLogger, type TransportLogger } from './transport-logger.js';
 
@@ -50,6 +51,14 @@ export interface MessageTransportStats {
   responsesOut: number;
   /** Requests moved from UDP to TCP because of their size (§18.1.1). */
   switchedToTcp: number;
+  /** `requestsIn` by method (past 32 distinct names, the rest as `OTHER`). */
+  requestsInByMethod: Record<string, number>;
+  /** `responsesIn` by status code. */
+  responsesInByStatus: Record<string, number>;
+  /** `requestsOut` by method. */
+  requestsOutByMethod: Record<string, number>;
+  /** `responsesOut` by status code (sent, relayed, and answers to malformed requests). */
+  responsesOutByStatus: Record<string, number>;
 }
 
 type RequestHandler = (request: SipRequest, source: MessageSource) => void;
@@ -73,15 +82,19 @@ export class MessageTransport {
   #addresses: Set<string> | undefined;
   #onRequest: RequestHandler = () => {};
   #onResponse: ResponseHandler = () => {};
-  readonly #stats: MessageTransportStats = {
+  readonly #stats = {
     requestsIn: 0,
     responsesIn: 0,
     answeredMalformed: 0,
-    dropped: {},
+    dropped: {} as Record<string, number>,
     requestsOut: 0,
     responsesOut: 0,
     switchedToTcp: 0,
   };
+  readonly #requestsIn = new MethodCounter();
+  readonly #responsesIn = new StatusCounter();
+  readonly #requestsOut = new MethodCounter();
+  readonly #responsesOut = new StatusCounter();
 
   constructor(options: MessageTransportOptions) {
     this.#layer = options.layer;
@@ -101,7 +114,14 @@ export class MessageTransport {
   }
 
   stats(): MessageTransportStats {
-    return { ...this.#stats, dropped: { ...this.#stats.dropped } };
+    return {
+      ...this.#stats,
+      dropped: { ...this.#stats.dropped },
+      requestsInByMethod: this.#requestsIn.toJSON(),
+      responsesInByStatus: this.#responsesIn.toJSON(),
+      requestsOutByMethod: this.#requestsOut.toJSON(),
+      responsesOutByStatus: this.#responsesOut.toJSON(),
+    };
   }
 
   isReliable(protocol: Protocol): boolean {
@@ -115,9 +135,11 @@ export class MessageTransport {
       if (message.isRequest) {
         stampVia(message, packet);
         this.#stats.requestsIn++;
+        this.#requestsIn.add(message.method);
         this.#onRequest(message, packet);
       } else {
         this.#stats.responsesIn++;
+        this.#responsesIn.add(message.status);
         this.#onResponse(message, packet);
       }
       return;
@@ -228,12 +250,14 @@ export class MessageTransport {
     }
     await this.#layer.send({ protocol, address, port }, response.toBuffer());
     this.#stats.responsesOut++;
+    this.#responsesOut.add(response.status);
   }
 
   /** Serialises and sends a request (its Via already set by `prepareRequest`). */
   async sendRequest(request: SipRequest, destination: Destination): Promise<void> {
     await this.#layer.send(destination, request.toBuffer());
     this.#stats.requestsOut++;
+    this.#requestsOut.add(request.method);
   }
 
   /**
@@ -261,6 +285,7 @@ export class MessageTransport {
         await this.#layer.send({ protocol: source.protocol, address: via.received ?? source.remote.address, port }, data);
       }
       this.#stats.responsesOut++;
+      this.#responsesOut.add(response.status);
       return;
     }
     // RFC 3581 §4: rport answers go to the source port; a Via that could not be parsed
@@ -274,6 +299,7 @@ export class MessageTransport {
     }
     await this.#layer.send({ protocol: 'udp', address, port, local: source.local }, data);
     this.#stats.responsesOut++;
+    this.#responsesOut.add(response.status);
   }
 
   #drop(reason: string): void {

@@ -46,6 +46,15 @@ const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX bindings_by_expiry ON bindings (expires);
   `,
+  // 2: admin accounts of the console and API (scrypt hashes, never passwords).
+  `
+  CREATE TABLE admin_accounts (
+    username TEXT PRIMARY KEY,
+    password_hash TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  `,
 ];
 
 /** The schema version this Siplet writes. */
