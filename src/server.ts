@@ -119,6 +119,7 @@ export function createSipStack(options: SipStackOptions): SipStack {
       failureWindow: config.authFailureWindow,
       banTime: config.authBanTime,
       realm: config.authRealm,
+      algorithms: config.authAlgorithms.split(',').map((a) => (a === 'md5' ? 'MD5' : 'SHA-256')),
     },
   });
 

@@ -5,7 +5,7 @@ import type { Logger } from '../../util/index.js';
 import type { ApplicationModel } from '../model/index.js';
 import { formatAuthParams, parseAuthParams } from './auth-params.js';
 import type { CredentialSource } from './credential-source.js';
-import { CHALLENGE_ALGORITHMS, digestResponse, parseAlgorithm, usesMd5, type DigestAlgorithm } from './digest.js';
+import { digestResponse, parseAlgorithm, usesMd5, type DigestAlgorithm } from './digest.js';
 import { FailureTracker } from './failure-tracker.js';
 import { Nonces } from './nonces.js';
 import { protectionFor, type Protection } from './protection.js';
@@ -22,6 +22,12 @@ export interface DigestAuthSettings {
   banTime: number;
   /** The realm of apps that name none; empty: the Request-URI host of a REGISTER, else the From host. */
   realm: string;
+  /**
+   * The challenges offered, one per algorithm, most preferred first (RFC 8760 §2.4). Default MD5 then
+   * SHA-256: many deployed clients (SIPp 3.6.1, sipsak, baresip 1.0, checked on the wire) answer only
+   * the first challenge and know no SHA-256; put SHA-256 first where every client handles it.
+   */
+  algorithms: readonly DigestAlgorithm[];
 }
 
 export const DEFAULT_DIGEST_AUTH_SETTINGS: Readonly<DigestAuthSettings> = Object.freeze({
@@ -30,6 +36,7 @@ export const DEFAULT_DIGEST_AUTH_SETTINGS: Readonly<DigestAuthSettings> = Object
   failureWindow: 60_000,
   banTime: 300_000,
   realm: '',
+  algorithms: ['MD5', 'SHA-256'] as readonly DigestAlgorithm[],
 });
 
 export interface DigestAuthenticatorOptions {
@@ -254,14 +261,14 @@ export class DigestAuthenticator {
     return this.#challenge(request, protection, realm, false);
   }
 
-  /** RFC 8760 §2.4: one challenge per algorithm, the preferred (SHA-256) first, sharing one nonce. */
+  /** RFC 8760 §2.4: one challenge per offered algorithm, the preferred first, sharing one nonce. */
   #challenge(request: SipRequest, protection: Protection, realm: string, stale: boolean): AuthVerdict {
     this.counters.challenges++;
     if (stale) this.counters.stale++;
     const res = createResponse(request, protection.proxy ? 407 : 401, { toTag: randomBytes(6).toString('hex') });
     const header = protection.proxy ? 'Proxy-Authenticate' : 'WWW-Authenticate';
     const nonce = this.#nonces.issue(realm, Date.now());
-    for (const algorithm of CHALLENGE_ALGORITHMS) {
+    for (const algorithm of this.#settings.algorithms) {
       const params: [string, string, 'quoted' | 'token'][] = [
         ['realm', realm, 'quoted'],
         ['nonce', nonce, 'quoted'],

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 /** The digest algorithms Siplet computes and verifies (RFC 8760 §2: SHA-256 and MD5, and their session variants). */
 export type DigestAlgorithm = 'MD5' | 'MD5-sess' | 'SHA-256' | 'SHA-256-sess';
 
-/** What a server offers, one challenge each, in order of preference (RFC 8760 §2.4: SHA-256 first). */
+/** Every algorithm a server can offer a challenge for (RFC 8760 §2); which and in what order is a setting. */
 export const CHALLENGE_ALGORITHMS: readonly DigestAlgorithm[] = ['SHA-256', 'MD5'];
 
 const BY_NAME: ReadonlyMap<string, DigestAlgorithm> = new Map([

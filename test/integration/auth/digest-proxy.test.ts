@@ -61,7 +61,7 @@ describe('proxy authentication (407 flow)', () => {
     expect(challenge407.status).toBe(407);
     expect(challenge407.getAll('www-authenticate')).toHaveLength(0);
     const offered = challenge407.getAll('proxy-authenticate');
-    expect(offered.map((c) => challengeParams(c)['algorithm'])).toEqual(['SHA-256', 'MD5']);
+    expect(offered.map((c) => challengeParams(c)['algorithm'])).toEqual(['MD5', 'SHA-256']);
     await alice.ack(first, challenge407);
     expect(bob.received).toHaveLength(0);
 

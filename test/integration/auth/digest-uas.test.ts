@@ -111,11 +111,11 @@ async function challenged(ua: ScriptedUa, request: SipRequest, algorithm: 'SHA-2
 }
 
 describe('digest authentication of a registrar (401 flow)', () => {
-  it('challenges with SHA-256 then MD5, and lets the SHA-256 answer through with getUserPrincipal set', async () => {
+  it('challenges with MD5 then SHA-256, and lets the SHA-256 answer through with getUserPrincipal set', async () => {
     const first = register(alice);
     const { res, challenge } = await challenged(alice, first);
     const offered = res.getAll('www-authenticate').map(challengeParams);
-    expect(offered.map((c) => c['algorithm'])).toEqual(['SHA-256', 'MD5']);
+    expect(offered.map((c) => c['algorithm'])).toEqual(['MD5', 'SHA-256']);
     expect(offered.every((c) => c['realm'] === REALM && c['qop'] === 'auth' && c['opaque'] !== undefined)).toBe(true);
 
     const header = authorization({ challenge, username: 'alice', password: 'wonderland', method: 'REGISTER', uri: `sip:${REALM}` });

@@ -300,9 +300,9 @@ describe('registrar with digest authentication (the sample as shipped)', () => {
     return { callId: request.callId, challenge: value!, offered };
   }
 
-  it('challenges a REGISTER (SHA-256, then MD5, realm of the domain) and binds nothing until it is answered', async () => {
+  it('challenges a REGISTER (MD5, then SHA-256, realm of the domain) and binds nothing until it is answered', async () => {
     const { offered } = await challenge('SHA-256');
-    expect(offered.map((c) => c['algorithm'])).toEqual(['SHA-256', 'MD5']);
+    expect(offered.map((c) => c['algorithm'])).toEqual(['MD5', 'SHA-256']);
     expect(offered.every((c) => c['realm'] === 'example.com' && c['qop'] === 'auth')).toBe(true);
     expect(await siplet.store.location.lookup(ALICE)).toEqual([]);
   });

@@ -15,6 +15,7 @@ describe('digest authentication settings', () => {
       failureWindow: config.authFailureWindow,
       banTime: config.authBanTime,
       realm: config.authRealm,
+      algorithms: config.authAlgorithms.split(',').map((a) => a.toUpperCase()),
     }).toEqual(DEFAULT_DIGEST_AUTH_SETTINGS);
   });
 

@@ -95,14 +95,14 @@ describe('DigestAuthenticator: challenges', () => {
     expect(auth.authenticate({ request: request('OPTIONS'), source: source(), model: model([]), servlet: 'main', initial: true }).kind).toBe('open');
   });
 
-  it('offers SHA-256 then MD5 (RFC 8760 §2.4), each with realm, one nonce, opaque and qop="auth"', () => {
+  it('offers MD5 then SHA-256 by default (RFC 8760 §2.4 order of preference: the first challenge is what most clients answer), each with realm, one nonce, opaque and qop="auth"', () => {
     const auth = authenticator();
     const res = refused(auth.authenticate({ request: request('REGISTER'), source: source(), model: model([constraint()]), servlet: 'main', initial: true }));
     expect(res.status).toBe(401);
     expect(res.to.tag).toBeDefined();
     const values = res.getAll('www-authenticate');
     expect(values).toHaveLength(2);
-    const [sha, md5] = values.map(challengeParams);
+    const [md5, sha] = values.map(challengeParams);
     expect(sha).toMatchObject({ realm: REALM, algorithm: 'SHA-256', qop: 'auth' });
     expect(md5).toMatchObject({ realm: REALM, algorithm: 'MD5', qop: 'auth' });
     expect(sha!['nonce']).toBe(md5!['nonce']);
@@ -110,6 +110,16 @@ describe('DigestAuthenticator: challenges', () => {
     expect(sha!['stale']).toBeUndefined();
     expect(values[0]).toMatch(/qop="auth"/);
     expect(res.getAll('proxy-authenticate')).toHaveLength(0);
+  });
+
+  it('offers the algorithms configured, in their order (SHA-256 first, or one of them only)', () => {
+    const offered = (algorithms: DigestAuthSettings['algorithms']) =>
+      refused(authenticator({ algorithms }).authenticate({ request: request('REGISTER'), source: source(), model: model([constraint()]), servlet: 'main', initial: true }))
+        .getAll('www-authenticate')
+        .map((v) => challengeParams(v)['algorithm']);
+    expect(offered(['SHA-256', 'MD5'])).toEqual(['SHA-256', 'MD5']);
+    expect(offered(['SHA-256'])).toEqual(['SHA-256']);
+    expect(offered(['MD5'])).toEqual(['MD5']);
   });
 
   it('gives every challenge a new nonce', () => {
