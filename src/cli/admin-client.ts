@@ -89,12 +89,17 @@ export class AdminClient {
     }
     if (!response.ok) {
       const hint = response.status === 401 || response.status === 403 ? ' Check --user / SIPLET_ADMIN_USER and SIPLET_ADMIN_PASSWORD.' : '';
-      throw new SipletError('SIPLET_ADMIN_REQUEST_FAILED', `${method} ${url} failed: ${response.status} ${serverMessage(parsed) ?? response.statusText}.${hint}`, {
+      throw new SipletError('SIPLET_ADMIN_REQUEST_FAILED', `${method} ${url} failed: ${response.status} ${withPeriod(serverMessage(parsed) ?? response.statusText)}${hint}`, {
         details: { status: response.status, body: parsed },
       });
     }
     return parsed;
   }
+}
+
+/** Ends a message with one period, whether or not the server's text had one. */
+function withPeriod(text: string): string {
+  return /[.!?]$/.test(text) ? text : `${text}.`;
 }
 
 function serverMessage(body: unknown): string | undefined {

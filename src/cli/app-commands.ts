@@ -93,7 +93,8 @@ export async function runAppCommand(command: AppCommand, argv: readonly string[]
     }
     const client = new AdminClient({
       url: typeof parsed.flags.get('--url') === 'string' ? (parsed.flags.get('--url') as string) : defaultUrl(context),
-      user: (parsed.flags.get('--user') as string | undefined) ?? emptyToUndefined(context.env['SIPLET_ADMIN_USER']),
+      // The admin account is named admin unless SIPLET_ADMIN_USER named it otherwise (as the server does).
+      user: (parsed.flags.get('--user') as string | undefined) ?? emptyToUndefined(context.env['SIPLET_ADMIN_USER']) ?? (emptyToUndefined(context.env['SIPLET_ADMIN_PASSWORD']) === undefined ? undefined : 'admin'),
       password: context.env['SIPLET_ADMIN_PASSWORD'],
     });
     if (command === 'deploy') {
