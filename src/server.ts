@@ -5,7 +5,7 @@
  *
  *   transports ─► TransportLayer ─► MessageTransport (parse, §18)
  *     ─► TransactionLayer (§17) ─► SipContainer (router, sessions, servlets)
- *   express ─► /health (the admin console and converged apps mount here later)
+ *   express ─► /health, /<app>/ (converged apps' routes, mounted by the container), the admin console
  *   store (<dataDir>/siplet.db) ─► LOCATION_SERVICE of every app
  */
 import { randomBytes } from 'node:crypto';
@@ -112,6 +112,7 @@ export function createSipStack(options: SipStackOptions): SipStack {
     t2: config.t2,
     drainTimeoutMs: config.drainTimeout,
     locationService,
+    appData: store.appData,
     credentials: options.credentials ?? store.users,
     auth: {
       nonceLifetime: config.authNonceLifetime,
@@ -239,6 +240,8 @@ export async function startServer(config: SipletConfig, logger: Logger, options:
   }
 
   const http = new HttpServer({ host: config.httpHost, port: config.httpPort, logger: forLayer(logger, 'http'), health: stack.stats });
+  // Converged apps' routes under /<app>/, kept in step with deployments by the container.
+  stack.container.attachHttp(http.apps);
   try {
     await stack.listen();
   } catch (error) {

@@ -15,13 +15,19 @@
  *     | <--------------- 100/180/200 <------------------------- |
  *     | ACK / BYE (Route: Siplet) ─► | ─► ACK / BYE ------------> |
  *
- * The block list is the app's configuration (config.json: { "blocked": [...] }):
- * entries are `user@host` or a bare `user`; a change to config.json takes effect
- * without a restart.
+ * The block list lives in the server's data store (block-list.ts), entries
+ * `user@host` or a bare `user`. config.json's `{ "blocked": [...] }` seeds it, and an
+ * edit of the file is applied without a restart; the HTTP API changes it too:
+ *
+ *   GET    /call-screening/blocked            → { "blocked": ["robocall", "spammer@example.com"] }
+ *   POST   /call-screening/blocked            { "caller": "alice@example.com" } → 201 (200 if listed)
+ *   DELETE /call-screening/blocked/:caller    → 204 (404 if not listed)
+ *
+ * A caller blocked over HTTP gets 403 on its next INVITE.
  */
 import {
-  APP_CONFIG,
   APP_LOGGER,
+  express,
   inject,
   LOCATION_SERVICE,
   parseNameAddress,
@@ -29,32 +35,51 @@ import {
   SipApplication,
   SipServlet,
   SipUri,
-  type AppConfig,
   type AppLogger,
   type ContactBinding,
+  type HttpContext,
   type LocationService,
+  type SipServletConfig,
   type SipServletRequest,
   type Uri,
 } from 'siplet/sdk';
+import { BlockList, InvalidEntryError } from './block-list.js';
 
-@SipApplication({ name: 'call-screening', description: 'Blocks listed callers, proxies everyone else', sessionTimeout: 3 })
+export { BlockList, InvalidEntryError, normalizeEntry } from './block-list.js';
+
+@SipApplication({
+  name: 'call-screening',
+  description: 'Blocks listed callers, proxies everyone else',
+  sessionTimeout: 3,
+  services: [BlockList],
+  http: { router: 'http' },
+})
 @SipServlet({ name: 'screening', loadOnStartup: 1 })
 export class CallScreening extends SipServlet {
-  readonly #config: AppConfig;
+  readonly #blockList: BlockList;
   readonly #log: AppLogger;
   readonly #locations: LocationService;
 
-  constructor(@inject(APP_CONFIG) config: AppConfig, @inject(APP_LOGGER) log: AppLogger, @inject(LOCATION_SERVICE) locations: LocationService) {
+  constructor(@inject(BlockList) blockList: BlockList, @inject(APP_LOGGER) log: AppLogger, @inject(LOCATION_SERVICE) locations: LocationService) {
     super();
-    this.#config = config;
+    this.#blockList = blockList;
     this.#log = log;
     this.#locations = locations;
+  }
+
+  override async init(config: SipServletConfig): Promise<void> {
+    super.init(config);
+    await this.#blockList.start();
+  }
+
+  override destroy(): void {
+    this.#blockList.stop();
   }
 
   override async doInvite(req: SipServletRequest): Promise<void> {
     if (!req.isInitial()) return;
     const caller = req.getFrom().uri;
-    if (caller instanceof SipUri && isBlocked(caller, this.#config.get<string[]>('blocked', []))) {
+    if (caller instanceof SipUri && (await this.#blockList.isBlocked(caller))) {
       this.#log.info({ caller: caller.toString() }, 'blocked caller');
       await req.createResponse(403, 'Forbidden').send();
       return;
@@ -96,6 +121,38 @@ function routeThroughPath(branch: SipServletRequest, binding: ContactBinding): v
     const address = parseNameAddress(hop);
     if (address !== undefined) branch.pushRoute(address);
   }
+}
+
+/**
+ * The HTTP API of the block list, under /call-screening/. It shares the `BlockList` the servlet
+ * checks (the same DI singleton), so a change applies to the next INVITE.
+ */
+export function http(ctx: HttpContext) {
+  const blockList = ctx.resolve(BlockList);
+  const router = express.Router();
+  router.get('/blocked', async (_req, res) => {
+    res.json({ blocked: await blockList.list() });
+  });
+  router.post('/blocked', express.json({ limit: '4kb' }), async (req, res) => {
+    try {
+      const { entry, added } = await blockList.add((req.body as { caller?: unknown } | undefined)?.caller);
+      res.status(added ? 201 : 200).json({ caller: entry });
+    } catch (error) {
+      if (!(error instanceof InvalidEntryError)) throw error;
+      res.status(400).json({ error: error.message });
+    }
+  });
+  router.delete('/blocked/:caller', async (req, res) => {
+    try {
+      const { entry, removed } = await blockList.remove(req.params.caller);
+      if (removed) res.status(204).end();
+      else res.status(404).json({ error: `${entry} is not blocked` });
+    } catch (error) {
+      if (!(error instanceof InvalidEntryError)) throw error;
+      res.status(400).json({ error: error.message });
+    }
+  });
+  return router;
 }
 
 /** A caller matches an entry `user@host` (host case-insensitive) or a bare `user`. */

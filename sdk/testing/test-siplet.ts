@@ -1,6 +1,7 @@
 import { createConfig, type SipletConfig } from '../../src/config/index.js';
 import type { CredentialSource, DeployedApp } from '../../src/container/index.js';
 import type { DescriptorShape } from '../../src/container/model/index.js';
+import { HttpServer } from '../../src/http/index.js';
 import { DefaultApplicationRouter } from '../../src/router/index.js';
 import { createSipStack, type SipStack } from '../../src/server.js';
 import { MemoryNetwork, type Endpoint } from '../../src/sip/transport/index.js';
@@ -32,6 +33,11 @@ export interface TestSipletOptions {
   store?: DataStore;
   /** The users digest authentication checks, for apps with security constraints. */
   credentials?: CredentialSource;
+  /**
+   * Also run the HTTP side on 127.0.0.1 (an ephemeral port): converged apps' routes are served at
+   * `siplet.httpUrl + '/<app name>/'`, mounted and removed as apps deploy and undeploy. Default false.
+   */
+  http?: boolean;
 }
 
 /**
@@ -54,6 +60,7 @@ export class TestSiplet {
   readonly router: DefaultApplicationRouter;
   readonly #reliable: boolean;
   readonly #uas: ScriptedUa[] = [];
+  #http: HttpServer | undefined;
 
   constructor(network: MemoryNetwork, stack: SipStack, router: DefaultApplicationRouter, address: Endpoint, reliable: boolean) {
     this.network = network;
@@ -61,6 +68,21 @@ export class TestSiplet {
     this.router = router;
     this.address = address;
     this.#reliable = reliable;
+  }
+
+  /** `http://127.0.0.1:<port>` of the HTTP side (`http: true`); converged apps are under `/<app name>/`. */
+  get httpUrl(): string {
+    if (this.#http === undefined) throw new Error('this TestSiplet runs no HTTP side: create it with { http: true }');
+    return `http://127.0.0.1:${this.#http.port}`;
+  }
+
+  /** Starts the HTTP side (what `http: true` does). */
+  async startHttp(): Promise<void> {
+    if (this.#http !== undefined) return;
+    const http = new HttpServer({ host: '127.0.0.1', port: 0, logger: this.stack.container.log, health: this.stack.stats });
+    this.stack.container.attachHttp(http.apps);
+    await http.listen();
+    this.#http = http;
   }
 
   get container() {
@@ -98,6 +120,7 @@ export class TestSiplet {
 
   async close(): Promise<void> {
     for (const ua of this.#uas) await ua.close();
+    await this.#http?.close();
     await this.stack.close();
   }
 }
@@ -114,6 +137,7 @@ export async function createTestSiplet(options: TestSipletOptions = {}): Promise
   await stack.listen();
   const siplet = new TestSiplet(network, stack, router, address, reliable);
   try {
+    if (options.http === true) await siplet.startHttp();
     for (const app of options.apps ?? []) await siplet.deploy(app);
     if (options.dar !== undefined) siplet.setDar(options.dar);
   } catch (error) {

@@ -60,6 +60,12 @@ export interface SipApplicationOptions {
    * server's `--auth-realm`, else the Request-URI host of a REGISTER, else the From host.
    */
   realm?: string;
+  /**
+   * The HTTP side of a converged app: `router` is the export name, in the entry module, of its
+   * router factory (`HttpRouterFactory`, or an express `Router`). Its routes are mounted under
+   * `/<app name>/` on the HTTP port. siplet.json `"http"` overrides it.
+   */
+  http?: { router: string };
 }
 
 /**

@@ -69,6 +69,7 @@ export {
   APP_CONFIG,
   SERVLET_CONTEXT,
   LOCATION_SERVICE,
+  APP_DATA,
   token,
   type Token,
   type TokenType,
@@ -76,3 +77,12 @@ export {
 } from './tokens.js';
 export type { AppConfig, SipServletContext } from './config.js';
 export type { ContactBinding, ContactBindingChanges, LocationService } from './location.js';
+export {
+  getConvergedSession,
+  CONVERGED_SESSION_KEY,
+  type AppData,
+  type ConvergedHttpSession,
+  type HttpContext,
+  type HttpHandler,
+  type HttpRouterFactory,
+} from './http.js';

@@ -1,6 +1,7 @@
 import type { Logger } from '../util/index.js';
 import type { AppConfig, SipServletContext } from './config.js';
 import type { SipFactory, SipSessionsUtil } from './factory.js';
+import type { AppData } from './http.js';
 import type { LocationService } from './location.js';
 import type { TimerService } from './timer.js';
 
@@ -57,3 +58,9 @@ export const SERVLET_CONTEXT: Token<SipServletContext> = token<SipServletContext
  * @example constructor(@inject(LOCATION_SERVICE) locations: LocationService) {}
  */
 export const LOCATION_SERVICE: Token<LocationService> = token<LocationService>('siplet.LocationService');
+/**
+ * The app's data in the server's data store (`AppData`): a key-value table kept across restarts,
+ * shared by the app's servlets and its HTTP handlers (`HttpContext.data`).
+ * @example constructor(@inject(APP_DATA) data: AppData) {}
+ */
+export const APP_DATA: Token<AppData> = token<AppData>('siplet.AppData');

@@ -1,4 +1,4 @@
-import type { ListenerKind, ServletTimer, SipApplicationSession, SipSession } from '../api/index.js';
+import type { HttpHandler, ListenerKind, ServletTimer, SipApplicationSession, SipSession } from '../api/index.js';
 import type { LoadedApplication } from './deploy/index.js';
 import type { ListenerKindMap } from './model/index.js';
 import type { ApplicationSessionImpl, AttributeChange, SessionEvents } from './session/index.js';
@@ -19,6 +19,8 @@ export class DeployedApp implements SessionEvents {
    */
   state: 'loading' | 'active' | 'draining' | 'undeployed' = 'loading';
   readonly deployedAt = Date.now();
+  /** The HTTP side of a converged app (its routes and HTTP sessions); set when it is activated. */
+  converged: { readonly handler: HttpHandler; close(): void } | undefined;
   /** This version's live application sessions (a newer version of the same app has its own). */
   readonly #live = new Set<SipApplicationSession>();
   #idle: (() => void)[] = [];

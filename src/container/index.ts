@@ -6,7 +6,7 @@
  * need to reach the wire. The `Deployer` keeps the deploy folder (`.sar`
  * archives, app folders) and the deployed versions in step.
  */
-export { SipContainer, type SipContainerOptions, type ContainerCounters, type DeployOptions, type UndeployOptions } from './sip-container.js';
+export { SipContainer, type SipContainerOptions, type ContainerCounters, type DeployOptions, type HttpMounts, type UndeployOptions } from './sip-container.js';
 export {
   Deployer,
   extractionFolders,

@@ -4,6 +4,7 @@ import {
   SipError,
   type Address,
   type B2buaHelper,
+  type HttpHandler,
   type LocationService,
   type Proxy,
 } from '../api/index.js';
@@ -12,9 +13,12 @@ import { answerWithoutApplication, checkRequest, isKnownMethod, KNOWN_METHODS, n
 import { createResponse, NameAddress, parseNameAddress, parseUri, SipUri, type SipRequest, type SipResponse, type Uri } from '../sip/message/index.js';
 import type { ServerTransaction, TransactionLayer } from '../sip/transaction/index.js';
 import type { MessageSource } from '../sip/transport/index.js';
+import type { AppDataStore } from '../store/index.js';
 import { SipletError, type Logger } from '../util/index.js';
+import { StoreAppData } from './app-data.js';
 import { DigestAuthenticator, type AuthCounters, type AuthVerdict, type CredentialSource, type DigestAuthSettings } from './auth/index.js';
 import { LegHelper, LegRegistry, type LegHost } from './b2bua/index.js';
+import { ConvergedApp } from './converged/index.js';
 import type { CoreHost } from './core-host.js';
 import {
   parseSessionRef,
@@ -66,6 +70,18 @@ export interface SipContainerOptions {
   auth?: Partial<DigestAuthSettings>;
   /** How long an undeployed (or replaced) version may serve its live sessions before they are ended. Default 300 000 ms. */
   drainTimeoutMs?: number;
+  /** Where apps' own data is kept (`APP_DATA`); without it, apps get no `APP_DATA`. */
+  appData?: AppDataStore;
+}
+
+/**
+ * Where converged apps' HTTP routes go (the HTTP server's dispatch table): the container mounts
+ * the active version's routes under the app's name, swaps them on redeploy and unmounts them on
+ * undeploy. `mount` may refuse a name (throw); the app then runs without HTTP routes.
+ */
+export interface HttpMounts {
+  mount(name: string, handler: HttpHandler): void;
+  unmount(name: string): void;
 }
 
 /** How a version leaves: `force` ends its dialogs at once instead of letting them finish first. */
@@ -168,6 +184,8 @@ export class SipContainer implements CoreHost, MessageRuntime, ProxyHost, LegHos
   /** Subsequent requests of proxied dialogs: forwarded once the app's handler returned. */
   readonly #toForward = new WeakSet<IncomingRequest>();
   readonly #counters: ContainerCounters = { requests: 0, initial: 0, noApplication: 0, handlerErrors: 0 };
+  readonly #appData: AppDataStore | undefined;
+  #http: HttpMounts | undefined;
 
   constructor(options: SipContainerOptions) {
     this.transactions = options.transactions;
@@ -178,6 +196,7 @@ export class SipContainer implements CoreHost, MessageRuntime, ProxyHost, LegHos
     this.t1 = options.t1 ?? 500;
     this.t2 = options.t2 ?? 4000;
     this.#drainTimeoutMs = options.drainTimeoutMs ?? 300_000;
+    this.#appData = options.appData;
     this.#uas = new UasCore(this);
     this.#uac = new UacCore(this);
     this.#forwarder = new SubsequentForwarder(this);
@@ -218,6 +237,7 @@ export class SipContainer implements CoreHost, MessageRuntime, ProxyHost, LegHos
         timerService: new TimerServiceImpl(app),
         sipSessionsUtil: new SessionsUtilImpl(app, host.sessions, sipFactory()),
         locationService: this.#locationService,
+        appData: this.#appData === undefined ? undefined : (name) => new StoreAppData(this.#appData as AppDataStore, name),
       },
     });
     if (!result.ok) throw new SipletError('SIPLET_DEPLOY_FAILED', result.failure.message, { cause: result.failure.cause });
@@ -232,8 +252,10 @@ export class SipContainer implements CoreHost, MessageRuntime, ProxyHost, LegHos
       throw new SipletError('SIPLET_DEPLOY_FAILED', `An application named ${name} is already deployed: undeploy it first or give the new one another name.`);
     }
     app.attach(loaded);
+    app.converged = this.#convergedSide(app);
     app.state = 'active';
     this.#apps.set(name, app);
+    this.#mountHttp(app);
     if (previous === undefined) this.#router.applicationDeployed([name]);
     this.log.info({ app: name, version: loaded.model.version, servlets: loaded.model.servlets.map((s) => s.name) }, previous === undefined ? 'application deployed' : 'application redeployed');
     // The version replaced keeps its live dialogs until they end or the drain timeout.
@@ -260,6 +282,7 @@ export class SipContainer implements CoreHost, MessageRuntime, ProxyHost, LegHos
     if (app !== undefined) {
       this.#apps.delete(name);
       this.#router.applicationUndeployed([name]);
+      this.#unmountHttp(name);
     }
     await Promise.all([...(app === undefined ? [] : [app]), ...draining].map((version) => this.#drain(version, options)));
   }
@@ -272,6 +295,60 @@ export class SipContainer implements CoreHost, MessageRuntime, ProxyHost, LegHos
   /** Every version still loaded: the active ones, then those draining. */
   versions(): DeployedApp[] {
     return [...this.#apps.values(), ...this.#draining.keys()];
+  }
+
+  /**
+   * Gives converged apps' HTTP routes a place to go (the HTTP server's dispatch table): the
+   * routes of every active version are mounted now, and kept in step with deployments from here on.
+   */
+  attachHttp(mounts: HttpMounts): void {
+    this.#http = mounts;
+    for (const app of this.#apps.values()) this.#mountHttp(app);
+  }
+
+  /** The HTTP side of a version whose app declares `http.router`. */
+  #convergedSide(app: DeployedApp): ConvergedApp | undefined {
+    const routes = app.loaded.http;
+    if (routes === undefined) return undefined;
+    const model = app.loaded.model;
+    // As for SIP requests joining one: an application session of any version still running (a
+    // call placed before a redeploy stays reachable from the new version's routes).
+    const find = (id: string): ApplicationSessionImpl | undefined => {
+      const s = this.sessions.getApplicationSession(id);
+      return s !== undefined && s.isValid() && s.getApplicationName() === app.name && stillServed(s) ? s : undefined;
+    };
+    return new ConvergedApp({
+      name: model.name,
+      routes,
+      log: app.log,
+      sessionTimeoutMinutes: model.sessionTimeout,
+      find,
+      lookup: (id) => this.sessions.getApplicationSession(id),
+      create: () => {
+        const s = this.sessions.createApplicationSession({ applicationName: app.name, timeoutMinutes: model.sessionTimeout, events: app });
+        s.internal.set(APP, app);
+        return s;
+      },
+    });
+  }
+
+  /** The active version's routes under its name, or none when this version has none (a redeploy may drop them). */
+  #mountHttp(app: DeployedApp): void {
+    if (this.#http === undefined) return;
+    if (app.converged === undefined) {
+      this.#unmountHttp(app.name);
+      return;
+    }
+    try {
+      this.#http.mount(app.name, app.converged.handler);
+      this.log.info({ app: app.name, path: `/${app.name}/` }, 'HTTP routes mounted');
+    } catch (error) {
+      this.log.error({ err: error, app: app.name }, `the HTTP routes of ${app.name} could not be mounted; it runs without them`);
+    }
+  }
+
+  #unmountHttp(name: string): void {
+    this.#http?.unmount(name);
   }
 
   /**
@@ -327,6 +404,7 @@ export class SipContainer implements CoreHost, MessageRuntime, ProxyHost, LegHos
       for (const appSession of app.liveSessions) appSession.invalidate();
     }
     app.unwatch();
+    app.converged?.close();
     await app.loaded.destroy();
     app.state = 'undeployed';
     this.log.info({ app: app.name, version: app.loaded.model.version, endedSessions: left }, 'application undeployed');
@@ -371,12 +449,14 @@ export class SipContainer implements CoreHost, MessageRuntime, ProxyHost, LegHos
   /** Drops every version and its sessions at once (no BYE: the server is going away). */
   async close(): Promise<void> {
     const versions = this.versions();
+    for (const name of this.#apps.keys()) this.#unmountHttp(name);
     this.#apps.clear();
     for (const app of versions) {
       this.#draining.get(app)?.hurry();
       for (const s of app.liveSessions) s.invalidate();
       if (!this.#draining.has(app)) {
         app.unwatch();
+        app.converged?.close();
         await app.loaded.destroy();
         app.state = 'undeployed';
       }

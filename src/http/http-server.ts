@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type Express } from 'express';
 import type { Logger } from '../util/index.js';
+import { AppRoutes } from './app-routes.js';
 
 export interface HttpServerOptions {
   host: string;
@@ -12,11 +13,14 @@ export interface HttpServerOptions {
 }
 
 /**
- * The HTTP side of Siplet: one express app on one port. It serves `GET /health`
- * now; the admin console and converged applications' routes mount on `app`.
+ * The HTTP side of Siplet: one express app on one port. It serves `GET /health`, converged
+ * applications' routes under `/<app name>/` (the `apps` dispatch table, which the container keeps
+ * in step with deployments), and the admin console mounts on `app`.
  */
 export class HttpServer {
   readonly app: Express;
+  /** Converged applications' routes, by app name (`/<name>/…`). */
+  readonly apps: AppRoutes;
   readonly #server: Server;
   readonly #options: HttpServerOptions;
 
@@ -27,6 +31,8 @@ export class HttpServer {
     this.app.get('/health', (_req, res) => {
       res.status(200).json({ status: 'ok', ...options.health() });
     });
+    this.apps = new AppRoutes(options.logger);
+    this.app.use(this.apps.dispatch);
     this.#server = createServer(this.app);
   }
 

@@ -1,2 +1,3 @@
-/** The HTTP server (express): health now; the admin console and converged apps' routes mount here. */
+/** The HTTP server (express): health, converged apps' routes (a dispatch table by app name), and the admin console. */
 export { HttpServer, type HttpServerOptions } from './http-server.js';
+export { AppRoutes, RESERVED_PATHS, type AppRequestHandler } from './app-routes.js';

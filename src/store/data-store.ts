@@ -2,6 +2,9 @@ import type { Logger } from '../util/index.js';
 import { MemoryAdminStore } from './admin/memory-admin-store.js';
 import { SqliteAdminStore } from './admin/sqlite-admin-store.js';
 import type { AdminStore } from './admin-store.js';
+import { MemoryAppDataStore } from './app-data/memory-app-data-store.js';
+import { SqliteAppDataStore } from './app-data/sqlite-app-data-store.js';
+import type { AppDataStore } from './app-data-store.js';
 import { MemoryLocationStore } from './location/memory-location-store.js';
 import { SqliteLocationStore } from './location/sqlite-location-store.js';
 import type { LocationStore } from './location-store.js';
@@ -10,12 +13,14 @@ import { MemoryUserStore } from './user/memory-user-store.js';
 import { SqliteUserStore } from './user/sqlite-user-store.js';
 import type { UserStore } from './user-store.js';
 
-/** Siplet's persistent state: registrations, the realms and users of digest authentication, admin accounts. */
+/** Siplet's persistent state: registrations, the realms and users of digest authentication, admin accounts, apps' data. */
 export interface DataStore {
   readonly location: LocationStore;
   readonly users: UserStore;
   /** The accounts of the admin console and API. */
   readonly admins: AdminStore;
+  /** Applications' own data (`APP_DATA`), a key-value table per application. */
+  readonly appData: AppDataStore;
   /** Closes the underlying storage; the stores must not be used after. Idempotent. */
   close(): Promise<void>;
 }
@@ -44,6 +49,7 @@ export function openDataStore(dataDir: string, logger: Logger, options: DataStor
     location: new SqliteLocationStore(db, options),
     users: new SqliteUserStore(db, options),
     admins: new SqliteAdminStore(db, options),
+    appData: new SqliteAppDataStore(db, options),
     async close() {
       if (!open) return;
       open = false;
@@ -54,7 +60,7 @@ export function openDataStore(dataDir: string, logger: Logger, options: DataStor
 
 /** A data store in memory, for tests and embedding: nothing survives the process. */
 export function createMemoryDataStore(options: DataStoreOptions = {}): DataStore {
-  return { location: new MemoryLocationStore(options), users: new MemoryUserStore(), admins: new MemoryAdminStore(options), close: async () => {} };
+  return { location: new MemoryLocationStore(options), users: new MemoryUserStore(), admins: new MemoryAdminStore(options), appData: new MemoryAppDataStore(options), close: async () => {} };
 }
 
 /** Default period of `startPurging`. */

@@ -41,6 +41,7 @@ const ALLOWED: Record<string, string[]> = {
   'container/message': ['util', 'api', 'sip/message', 'sip/transport', 'container/session', 'dialog', 'container/auth'],
   'container/proxy': ['util', 'api', 'sip/message', 'sip/transaction', 'sip/transport', 'router', 'container/message', 'container/session', 'container'],
   'container/b2bua': ['util', 'api', 'sip/message', 'container/message', 'container/session'],
+  'container/converged': ['util', 'api', 'container/session'],
   container: ['*'],
   server: ['*'],
   index: ['api', 'sip/message', 'sip/transport', 'router', 'util', 'config', 'server'],

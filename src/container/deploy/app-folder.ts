@@ -4,12 +4,15 @@ import { pathToFileURL } from 'node:url';
 import { Container, type Newable } from 'inversify';
 import {
   APP_CONFIG,
+  APP_DATA,
   APP_LOGGER,
   LOCATION_SERVICE,
   SERVLET_CONTEXT,
   SIP_FACTORY,
   SIP_SESSIONS_UTIL,
   TIMER_SERVICE,
+  type AppData,
+  type HttpHandler,
   type ListenerKind,
   type LocationService,
   type ServiceClass,
@@ -29,6 +32,7 @@ import {
 import { LiveAppConfig } from './app-config.js';
 import { DEPLOY_QUERY_PARAM, installFreshImportHook } from './fresh-imports.js';
 import { diHint, errorText } from './error-text.js';
+import { buildHttpHandler, NO_APP_DATA } from './http-routes.js';
 import { ManagedServlet, type DeployedServlet } from './managed-servlet.js';
 import { ApplicationContext } from './servlet-context.js';
 
@@ -39,6 +43,8 @@ export interface AppServices {
   readonly sipSessionsUtil: SipSessionsUtil;
   /** Bound as `LOCATION_SERVICE` when given (the container always gives it). */
   readonly locationService?: LocationService;
+  /** The app's data in the server's store, for its name: bound as `APP_DATA` (the container gives it when it has a store). */
+  readonly appData?: (appName: string) => AppData;
 }
 
 export interface LoadAppFolderOptions {
@@ -82,6 +88,8 @@ export interface LoadedApplication {
   readonly listeners: readonly object[];
   /** The listeners implementing one interface. */
   listenersOf<K extends ListenerKind>(kind: K): readonly ListenerKindMap[K][];
+  /** The app's HTTP routes (converged apps: `model.http`), built once at deployment; `undefined` without. */
+  readonly http: HttpHandler | undefined;
   /** Destroys started servlets (in reverse start order), then the DI container (`@preDestroy`). Idempotent. */
   destroy(): Promise<void>;
 }
@@ -193,6 +201,7 @@ async function instantiate(
   const started: ManagedServlet[] = [];
   const servlets = new Map<string, ManagedServlet>();
   const listenerEntries: { instance: object; kinds: readonly ListenerKind[] }[] = [];
+  const appData = options.services.appData?.(model.name);
 
   const cleanUp = async (): Promise<void> => {
     await Promise.allSettled([...servlets.values()].map((servlet) => servlet.settled()));
@@ -206,6 +215,7 @@ async function instantiate(
     container.bind(TIMER_SERVICE).toConstantValue(options.services.timerService);
     container.bind(SIP_SESSIONS_UTIL).toConstantValue(options.services.sipSessionsUtil);
     if (options.services.locationService !== undefined) container.bind(LOCATION_SERVICE).toConstantValue(options.services.locationService);
+    if (appData !== undefined) container.bind(APP_DATA).toConstantValue(appData);
     container.bind(APP_LOGGER).toConstantValue(appLogger);
     container.bind(APP_CONFIG).toConstantValue(config);
     container.bind(SERVLET_CONTEXT).toConstantValue(context);
@@ -281,6 +291,29 @@ async function instantiate(
     }
   }
 
+  // Converged apps: the HTTP routes, built once the app's services and eager servlets are up.
+  let http: HttpHandler | undefined;
+  if (model.http !== undefined) {
+    try {
+      http = await buildHttpHandler(model.http, {
+        applicationName: model.name,
+        basePath: `/${model.name}`,
+        sipFactory: options.services.sipFactory,
+        sessionsUtil: options.services.sipSessionsUtil,
+        timerService: options.services.timerService,
+        config,
+        logger: appLogger,
+        servletContext: context,
+        data: appData ?? NO_APP_DATA,
+        locationService: options.services.locationService,
+        resolve: <T>(id: symbol | (new (...args: never[]) => T)) => container.get<T>(id as Newable<T>),
+      });
+    } catch (err) {
+      await cleanUp();
+      return fail(`its HTTP router '${model.http.router}' could not be built: ${errorText(err)}${diHint(err)}`, [], err);
+    }
+  }
+
   // Looked up per session event: computed once here.
   const byKind = new Map<ListenerKind, readonly object[]>();
   for (const { instance, kinds } of listenerEntries) for (const kind of kinds) byKind.set(kind, [...(byKind.get(kind) ?? []), instance]);
@@ -294,6 +327,7 @@ async function instantiate(
     getServlet: (name) => servlets.get(name),
     listeners: listenerEntries.map((l) => l.instance),
     listenersOf: <K extends ListenerKind>(kind: K) => (byKind.get(kind) ?? []) as readonly ListenerKindMap[K][],
+    http,
     destroy: () => {
       if (destroyed === undefined) {
         for (const servlet of servlets.values()) servlet.undeploy();

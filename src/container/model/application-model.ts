@@ -36,18 +36,18 @@ export interface ApplicationModel {
   readonly initParams: Readonly<Record<string, string>>;
   /** Which requests need digest authentication before a servlet sees them; empty: none. */
   readonly securityConstraints: readonly SecurityConstraintModel[];
-  /** The app's HTTP side (converged apps), from the descriptor's "http": declared, not mounted yet. */
+  /** The app's HTTP side (converged apps): siplet.json "http" over @SipApplication({ http }). */
   readonly http: HttpModel | undefined;
   /** The realm of the app's digest challenges; `undefined`: the server's default, else one derived per request. */
   readonly realm: string | undefined;
 }
 
-/** The HTTP routes an app declares (siplet.json `"http": { "router": "<export name>" }`). */
+/** The HTTP routes an app declares (siplet.json `"http": { "router": "<export name>" }`, or `@SipApplication({ http })`). */
 export interface HttpModel {
   /** The export name of the router in the entry module. */
   readonly router: string;
-  /** What the entry module exports under that name (an express Router or a request handler). */
-  readonly handler: unknown;
+  /** What the entry module exports under that name: a router factory `(ctx) => Router`, or an express Router. */
+  readonly handler: (...args: never[]) => unknown;
 }
 
 /**

@@ -106,7 +106,7 @@ export function buildApplicationModel(
   if (realm !== undefined && (typeof realm !== 'string' || !REALM.test(realm))) {
     errors.push(`realm ${JSON.stringify(realm)} is not valid: give a non-empty realm such as "example.com", without quotes, backslashes or control characters.`);
   }
-  const http = httpModel(moduleExports, descriptor.http, errors);
+  const http = httpModel(moduleExports, descriptor.http, app?.http, errors);
 
   if (errors.length > 0 || name === undefined || mainServlet === undefined) return { ok: false, errors };
   const configure = app?.configure;
@@ -482,14 +482,33 @@ function securityConstraintModels(
   return models;
 }
 
-function httpModel(moduleExports: Record<string, unknown>, http: DescriptorHttp | undefined, errors: string[]): HttpModel | undefined {
-  if (http === undefined) return undefined;
-  const handler = Object.hasOwn(moduleExports, http.router) ? moduleExports[http.router] : undefined;
-  if (handler === undefined) {
-    errors.push(`siplet.json "http.router" names '${http.router}', which the entry module does not export (its exports: ${Object.keys(moduleExports).join(', ') || 'none'}); export the router or fix the name.`);
+/**
+ * The app's HTTP router (converged apps): siplet.json `"http"` over `@SipApplication({ http })`,
+ * field by field. What it names must be a function: a router factory or an express Router.
+ */
+function httpModel(
+  moduleExports: Record<string, unknown>,
+  fromDescriptor: DescriptorHttp | undefined,
+  fromDecorator: SipApplicationOptions['http'],
+  errors: string[],
+): HttpModel | undefined {
+  if (fromDescriptor === undefined && fromDecorator === undefined) return undefined;
+  const where = fromDescriptor?.router !== undefined ? 'siplet.json "http.router"' : '@SipApplication http.router';
+  const router: unknown = fromDescriptor?.router ?? fromDecorator?.router;
+  if (typeof router !== 'string' || router.length === 0) {
+    errors.push(`${where} must be the export name of the app's HTTP router factory, e.g. { router: 'http' }; it is ${JSON.stringify(router)}.`);
     return undefined;
   }
-  return { router: http.router, handler };
+  const handler = Object.hasOwn(moduleExports, router) ? moduleExports[router] : undefined;
+  if (handler === undefined) {
+    errors.push(`${where} names '${router}', which the entry module does not export (its exports: ${Object.keys(moduleExports).join(', ') || 'none'}); export the router or fix the name.`);
+    return undefined;
+  }
+  if (typeof handler !== 'function') {
+    errors.push(`${where} names '${router}', which is a ${handler === null ? 'null' : typeof handler}: export a function (ctx) => Router, or an express Router.`);
+    return undefined;
+  }
+  return { router, handler: handler as HttpModel['handler'] };
 }
 
 function classByExportName(classes: Map<ServiceClass, string>, exportName: string): ServiceClass | undefined {

@@ -54,7 +54,7 @@ export interface DescriptorShape {
   listeners: DescriptorListener[];
   /** JSR 289 §20 security constraints, enforced by digest authentication (src/container/auth); replaces the decorator's list. */
   securityConstraints: DescriptorSecurityConstraint[];
-  /** HTTP routes of a converged app: declared and kept in the model; not mounted yet. */
+  /** HTTP routes of a converged app, mounted under `/<name>/` on the HTTP port; overrides `@SipApplication({ http })`. */
   http: DescriptorHttp;
   /** The realm of the app's digest challenges (RFC 3261 §22.1), e.g. "example.com". */
   realm: string;
@@ -94,7 +94,7 @@ export interface DescriptorSecurityConstraint {
 }
 
 export interface DescriptorHttp {
-  /** The export name, in the entry module, of the app's HTTP router (an express Router or handler). */
+  /** The export name, in the entry module, of the app's HTTP router factory `(ctx) => Router` (or an express Router). */
   router: string;
 }
 

@@ -50,6 +50,8 @@ export class ApplicationSessionImpl implements SipApplicationSession {
   readonly #attributes: Attributes;
   readonly #sessions = new Map<string, SipSessionImpl>();
   readonly #timers = new Set<OwnedTimer>();
+  /** Ids of the valid HTTP sessions (converged apps) that belong to this application session. */
+  readonly #protocolSessions = new Set<string>();
   readonly #created = Date.now();
   readonly queue: SerialQueue;
   #lastAccessed = this.#created;
@@ -152,6 +154,7 @@ export class ApplicationSessionImpl implements SipApplicationSession {
     for (const timer of this.#timers) timer.stop();
     this.#timers.clear();
     for (const session of [...this.#sessions.values()]) session.invalidate();
+    this.#protocolSessions.clear();
     this.#events.appSessionDestroyed(this);
     this.#attributes.clear();
     this.internal.clear();
@@ -168,9 +171,10 @@ export class ApplicationSessionImpl implements SipApplicationSession {
     return this.#invalidateWhenReady;
   }
 
-  /** JSR 289 §6.1.2.2.2: no SIP session left, none of them busy, no persistent timer. */
+  /** JSR 289 §6.1.2.2.2: no SIP session left, none of them busy, no persistent timer, no valid HTTP session. */
   isReadyToInvalidate(): boolean {
     if (!this.#valid) return false;
+    if (this.#protocolSessions.size > 0) return false;
     for (const s of this.#sessions.values()) if (!s.isReadyToInvalidate()) return false;
     for (const t of this.#timers) if (t.persistent) return false;
     return true;
@@ -217,6 +221,18 @@ export class ApplicationSessionImpl implements SipApplicationSession {
   timerGone(timer: OwnedTimer): void {
     this.#timers.delete(timer);
     this.checkReady();
+  }
+
+  /** An HTTP session of a converged app now belongs to this application session: it is not ready while that lives. */
+  linkProtocolSession(id: string): void {
+    this.#checkValid();
+    this.#protocolSessions.add(id);
+    this.#readyNotified = false;
+  }
+
+  /** That HTTP session ended (invalidated, expired) or moved to another application session. */
+  unlinkProtocolSession(id: string): void {
+    if (this.#protocolSessions.delete(id)) this.checkReady();
   }
 
   /**

@@ -55,6 +55,16 @@ const MIGRATIONS: readonly string[] = [
     updated_at INTEGER NOT NULL
   );
   `,
+  // 3: applications' own data (AppData, APP_DATA): a key-value table per application, values JSON.
+  `
+  CREATE TABLE app_data (
+    app TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (app, key)
+  );
+  `,
 ];
 
 /** The schema version this Siplet writes. */

@@ -4,7 +4,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { createTestSiplet, type ScriptedUa, type TestSiplet } from 'siplet/sdk/testing';
-import { CallScreening } from '../../../samples/call-screening/index.js';
+import { CallScreening, http as callScreeningHttp } from '../../../samples/call-screening/index.js';
 import { FindMeFollowMe, followMeTargets } from '../../../samples/find-me-follow-me/index.js';
 import { groupMembers, RingGroup } from '../../../samples/ring-group/index.js';
 import { settle } from '../container/helpers.js';
@@ -102,7 +102,7 @@ describe('find-me-follow-me sample', () => {
     const line =
       'INVITE: ("hello-uas", "DAR:To", "TERMINATING", "", "NO_ROUTE", "0", "REGEX=To:sip:hello@"), ("find-me-follow-me", "DAR:To", "TERMINATING", "", "NO_ROUTE", "1", "REGEX=To:sip:alice@"), ("call-screening", "DAR:From", "ORIGINATING", "", "NO_ROUTE", "2")';
     const [caller, desk, bob, spammer] = (await start({ apps: [] }, ['caller', 'desk', 'bob', 'spammer'])) as [ScriptedUa, ScriptedUa, ScriptedUa, ScriptedUa];
-    await siplet!.deploy({ exports: { CallScreening }, config: { blocked: [`spammer@${spammer.address}`] } });
+    await siplet!.deploy({ exports: { CallScreening, http: callScreeningHttp }, config: { blocked: [`spammer@${spammer.address}`] } });
     await siplet!.deploy({ exports: { FindMeFollowMe }, config: { users: { alice: [{ uri: desk.uri.toString() }] } } });
     siplet!.setDar(line);
 

@@ -25,7 +25,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SipUri } from 'siplet/sdk';
 import { createTestSiplet, type ScriptedUa, type TestSiplet } from 'siplet/sdk/testing';
 import type { SipRequest } from '../../../src/sip/message/index.js';
-import { CallScreening, isBlocked } from '../../../samples/call-screening/index.js';
+import { CallScreening, http, isBlocked } from '../../../samples/call-screening/index.js';
 import { Registrar } from '../../../samples/registrar/index.js';
 
 const DAR = [
@@ -41,7 +41,7 @@ let bob: ScriptedUa;
 beforeEach(async () => {
   siplet = await createTestSiplet({
     // The registrar runs open here (its digest authentication: registrar.test.ts).
-    apps: [{ exports: { CallScreening }, config: { blocked: ['spammer@127.0.0.4'] } }, { exports: { Registrar }, descriptor: { securityConstraints: [] } }],
+    apps: [{ exports: { CallScreening, http }, config: { blocked: ['spammer@127.0.0.4'] } }, { exports: { Registrar }, descriptor: { securityConstraints: [] } }],
     dar: DAR,
     reliable: false,
   });
