@@ -165,7 +165,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   setting('authFailureWindow', 'auth-failure-window', MS(1000, 86_400_000), 60_000, 'Period over which failed digest authentications are counted (ms).', 'milliseconds, e.g. 60000'),
   setting('authBanTime', 'auth-ban-time', MS(1000, 604_800_000), 300_000, 'How long a banned address gets 403 for requests that need authentication (ms).', 'milliseconds, e.g. 300000'),
   setting('authRealm', 'auth-realm', { kind: 'text', optional: true }, '', 'Realm of digest challenges for apps that name none; empty: the Request-URI host of a REGISTER, else the From host.', 'a realm such as example.com, without quotes or backslashes'),
-  setting('authAlgorithms', 'auth-algorithms', { kind: 'enum', values: ['md5,sha-256', 'sha-256,md5', 'md5', 'sha-256'] }, 'md5,sha-256', 'Digest challenges offered, most preferred first. MD5 first by default: SIPp 3.6.1, sipsak and baresip 1.0 answer only the first challenge and know no SHA-256.', 'md5,sha-256, sha-256,md5, md5 or sha-256'),
+  setting('authAlgorithms', 'auth-algorithms', { kind: 'enum', values: ['md5,sha-256', 'sha-256,md5', 'md5', 'sha-256'] }, 'md5,sha-256', 'Digest challenges offered (and the only algorithms accepted), most preferred first. MD5 first by default: SIPp 3.6.1 and sipsak answer only the first challenge and know no SHA-256; baresip 1.0 needs md5 alone.', 'md5,sha-256, sha-256,md5, md5 or sha-256'),
   setting('adminAllow', 'admin-allow', { kind: 'networks' }, [], 'Networks besides loopback (CIDR list, e.g. 10.0.0.0/8,fd00::/8) whose requests the admin console and API answer; empty: loopback only.', 'a comma-separated list of CIDR networks or addresses, e.g. 10.0.0.0/8,192.168.1.20'),
 ];
 

@@ -890,24 +890,19 @@ export class SipContainer implements CoreHost, MessageRuntime, ProxyHost, LegHos
    */
   #withoutApplication(request: SipRequest, tx: ServerTransaction, routedHere: boolean): void {
     const uri = request.uri;
-    if (uri instanceof SipUri && !this.network.isLocalDomain(uri) && !routedHere) {
-      if (this.network.mayRelay(uri) || (request.route.length > 0 && !this.network.isOurs(request.route[0]!.uri as SipUri))) {
-        if (this.network.mayRelay(uri)) {
-          this.#forwarder.relay(request, tx);
-          return;
-        }
-      }
-      const res = answerWithoutApplication(request);
-      if (res === undefined) return;
-      if (res.status === 404) {
-        tx.respond(createResponse(request, 403, { reason: 'Forbidden (relaying denied)', toTag: newTag() }));
-        return;
-      }
-      tx.respond(res);
+    const foreign = uri instanceof SipUri && !routedHere && !this.network.isLocalDomain(uri);
+    if (foreign && this.network.mayRelay(uri)) {
+      this.#forwarder.relay(request, tx);
       return;
     }
     const res = answerWithoutApplication(request);
-    if (res !== undefined) tx.respond(res);
+    if (res === undefined) return;
+    // Not ours and not relayed: refused, OPTIONS too (answering 200 for another domain would claim it).
+    if (foreign && (res.status === 404 || (request.method === 'OPTIONS' && res.status === 200))) {
+      tx.respond(createResponse(request, 403, { reason: 'Forbidden (relaying denied)', toTag: newTag() }));
+      return;
+    }
+    tx.respond(res);
   }
 
   /** RFC 3261 §16.4: removes the top Route when it is us (and handles a strict-routing previous hop). */

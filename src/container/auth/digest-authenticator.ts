@@ -23,9 +23,10 @@ export interface DigestAuthSettings {
   /** The realm of apps that name none; empty: the Request-URI host of a REGISTER, else the From host. */
   realm: string;
   /**
-   * The challenges offered, one per algorithm, most preferred first (RFC 8760 §2.4). Default MD5 then
-   * SHA-256: many deployed clients (SIPp 3.6.1, sipsak, baresip 1.0, checked on the wire) answer only
-   * the first challenge and know no SHA-256; put SHA-256 first where every client handles it.
+   * The challenges offered, one per algorithm, most preferred first (RFC 8760 §2.4), and the only
+   * algorithms an answer may use. Default MD5 then SHA-256: SIPp 3.6.1 and sipsak answer only the
+   * first challenge and know no SHA-256, and baresip 1.0 refuses a 401 offering anything but MD5
+   * (checked on the wire); put SHA-256 first where every client handles it.
    */
   algorithms: readonly DigestAlgorithm[];
 }
@@ -235,7 +236,11 @@ export class DigestAuthenticator {
       const parsed = parseAuthParams(value);
       if (parsed === undefined || parsed.scheme.toLowerCase() !== 'digest' || parsed.params.get('realm') !== realm) continue;
       const algorithm = parseAlgorithm(parsed.params.get('algorithm'));
-      if (algorithm !== undefined) return { params: parsed.params, algorithm };
+      // Only an algorithm this server offers (a -sess variant counts as its base): with
+      // --auth-algorithms sha-256, an MD5 answer is not taken.
+      if (algorithm !== undefined && this.#settings.algorithms.includes(algorithm.replace('-sess', '') as DigestAlgorithm)) {
+        return { params: parsed.params, algorithm };
+      }
     }
     return undefined;
   }

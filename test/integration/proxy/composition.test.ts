@@ -134,3 +134,14 @@ describe('requests no application takes', () => {
     expect((await alice.expectResponse(relayed, 200)).to.tag).toBe('b1');
   });
 });
+
+describe('OPTIONS no application takes', () => {
+  it('answers 200 for its own domain and 403 for any other (never speaks for another domain)', async () => {
+    const own = alice.createRequest('OPTIONS', { to: 'sip:127.0.0.1' });
+    await alice.send(own);
+    expect((await alice.expectResponse(own)).status).toBe(200);
+    const foreign = alice.createRequest('OPTIONS', { to: 'sip:other.example.org' });
+    await alice.send(foreign);
+    expect((await alice.expectResponse(foreign)).status).toBe(403);
+  });
+});

@@ -112,6 +112,17 @@ describe('DigestAuthenticator: challenges', () => {
     expect(res.getAll('proxy-authenticate')).toHaveLength(0);
   });
 
+  it('takes no answer with an algorithm it does not offer', () => {
+    const auth = authenticator({ algorithms: ['SHA-256'] });
+    const m = model([constraint()]);
+    const challenge = refused(check(auth, m, request('REGISTER'))).get('www-authenticate')!;
+    const params = challengeParams(challenge);
+    const md5Answer = authorization({ challenge, username: 'alice', password: 'wonderland', method: 'REGISTER', uri: request('REGISTER').uriText, algorithm: 'MD5' } as AuthorizationInput);
+    const verdict = check(auth, m, request('REGISTER', { headers: [['Authorization', md5Answer]] }));
+    expect(verdict.kind).toBe('refused');
+    expect(params['algorithm']).toBe('SHA-256');
+  });
+
   it('offers the algorithms configured, in their order (SHA-256 first, or one of them only)', () => {
     const offered = (algorithms: DigestAuthSettings['algorithms']) =>
       refused(authenticator({ algorithms }).authenticate({ request: request('REGISTER'), source: source(), model: model([constraint()]), servlet: 'main', initial: true }))
