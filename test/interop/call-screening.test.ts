@@ -88,7 +88,10 @@ describe('call-screening between SIPp uac and SIPp uas', () => {
 describe('call-screening behind Kamailio', () => {
   it('completes 1,000 calls with two record-routing proxies (Kamailio, then Siplet) with 0 failures', async () => {
     siplet = await startSiplet({ apps: [{ name: 'call-screening', config: { blocked: [] } }], dar: DAR });
-    kamailio = await startKamailio({ port: await freePort(), nextHop: `127.0.0.1:${siplet.sipPort}` });
+    // One Kamailio worker: with several, a 180 and the 200 right behind it can leave in the other
+    // order, and SIPp counts a 180 after the 200 as a failed call (TOOLCHAIN.md); this test is
+    // about the two proxies' routing, not Kamailio's parallelism.
+    kamailio = await startKamailio({ port: await freePort(), nextHop: `127.0.0.1:${siplet.sipPort}`, children: 1 });
     const { uac, uas } = await allowedCalls(1000, kamailio.port, await freePort());
     expect(uac, explain(uac)).toMatchObject({ exitCode: 0, successful: 1000, failed: 0 });
     expect(uas, explain(uas)).toMatchObject({ successful: 1000, failed: 0 });
