@@ -95,13 +95,25 @@ export function createSipStack(options: SipStackOptions): SipStack {
     isOurs: (uri) => messages.isLocal(uri.host, uri.port, uri.transport as Protocol | undefined),
     isLocalDomain: (uri) => {
       const host = uri.hostname.toLowerCase();
-      return config.domains.includes(host) || (uri.port === undefined ? messages.isLocalHost(uri.host) : messages.isLocal(uri.host, uri.port));
+      return config.domains.includes(host) || realms.has(host) || (uri.port === undefined ? messages.isLocalHost(uri.host) : messages.isLocal(uri.host, uri.port));
     },
     mayRelay: (uri) => matchesDomain(uri.hostname.toLowerCase(), config.relayDomains),
     forwardResponse: (response) => messages.forwardResponse(response),
   };
   const router = options.router ?? new DefaultApplicationRouter({ logger: forLayer(logger, 'router') });
   const store = options.store ?? createMemoryDataStore();
+  // The realms are domains this server serves too. They are read again every few seconds, so one
+  // added with `siplet realms add` (another process) counts without a restart.
+  let realms = new Set<string>();
+  const readRealms = (): void => {
+    store.users.realms().then(
+      (list) => (realms = new Set(list.map((r) => r.toLowerCase()))),
+      (error: unknown) => logger.warn({ err: error }, 'could not read the realms'),
+    );
+  };
+  readRealms();
+  const realmTimer = setInterval(readRealms, 2000);
+  realmTimer.unref();
   const locationService = new StoreLocationService({ store, isLocalDomain: (uri) => network.isLocalDomain(uri) });
   const container = new SipContainer({
     transactions,
@@ -140,6 +152,7 @@ export function createSipStack(options: SipStackOptions): SipStack {
     }),
     listen: () => layer.listen(),
     async close() {
+      clearInterval(realmTimer);
       await container.close();
       transactions.close();
       await layer.close();

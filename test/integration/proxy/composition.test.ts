@@ -17,6 +17,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SipApplication, SipServlet, parseUri, type SipServletRequest } from 'siplet/sdk';
 import { createTestSiplet, type ScriptedUa, type TestSiplet } from 'siplet/sdk/testing';
+import { createMemoryDataStore } from '../../../src/store/index.js';
 
 const trace: string[] = [];
 
@@ -143,5 +144,18 @@ describe('OPTIONS no application takes', () => {
     const foreign = alice.createRequest('OPTIONS', { to: 'sip:other.example.org' });
     await alice.send(foreign);
     expect((await alice.expectResponse(foreign)).status).toBe(403);
+  });
+});
+
+describe('realms are domains this server serves', () => {
+  it('answers OPTIONS for a realm of the data store with 200, not 403', async () => {
+    await siplet.close();
+    const store = createMemoryDataStore();
+    await store.users.addRealm('realm.example');
+    siplet = await createTestSiplet({ store });
+    alice = await siplet.ua('alice');
+    const options = alice.createRequest('OPTIONS', { to: 'sip:realm.example' });
+    await alice.send(options);
+    expect((await alice.expectResponse(options)).status).toBe(200);
   });
 });
