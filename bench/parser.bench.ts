@@ -5,8 +5,9 @@ import { parseMessage, type ParseResult, type SipMessageValue } from '../src/sip
  * Parser and serialiser throughput of Siplet's message layer against the `sip`
  * npm package (kirm/sip 0.0.6), on the same bytes, in the same process.
  *
- * Parse: each iteration parses the datagram and reads From, To, every Via, CSeq
- * and Call-ID, so a lazy parser pays for what a transaction layer reads. The
+ * Parse: each iteration parses the datagram and reads From (tag, URI user and
+ * host), To (tag, URI scheme), every Via (branch, host), CSeq and Call-ID, so a
+ * lazy parser pays for what a transaction layer reads. The
  * `sip` package takes a string, so its timing includes the Buffer→string
  * conversion its own UDP transport does (latin1, "binary").
  * Serialise: each iteration changes one header of a parsed message, then
@@ -151,7 +152,11 @@ function accepted(r: ParseResult): SipMessageValue {
 }
 
 function readSiplet(m: SipMessageValue): number {
-  let n = m.cseq.seq + m.callId.length + (m.from.tag?.length ?? 0) + (m.to.tag?.length ?? 0) + m.to.uri.scheme.length;
+  const from = m.from;
+  const to = m.to;
+  let n = m.cseq.seq + m.callId.length + (from.tag?.length ?? 0) + (to.tag?.length ?? 0) + to.uri.scheme.length;
+  // Siplet has parsed the URIs (the sip package leaves them as text): read their parts too
+  if (from.uri.isSip) n += (from.uri.user?.length ?? 0) + from.uri.host.length;
   const via = m.via;
   for (const v of via) n += (v.branch?.length ?? 0) + v.host.length;
   return n;

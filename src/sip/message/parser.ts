@@ -16,10 +16,12 @@ import {
   headerKey,
   headerSlot,
 } from './header-names.js';
+import { parseCommon } from './fast-path.js';
 import { DEFAULT_LIMITS, type MessageLimits } from './limits.js';
 import { parseNameAddress, type NameAddress } from './name-address.js';
 import { isKnownMethod, isToken, methodName, splitCommas } from './scanner.js';
-import { SipMessage, parseCSeq } from './sip-message.js';
+import { parseCSeq } from './cseq.js';
+import { SipMessage } from './sip-message.js';
 import { SipRequest } from './sip-request.js';
 import { SipResponse } from './sip-response.js';
 import { parseUri } from './uri.js';
@@ -69,6 +71,19 @@ const ASCII_FAST_PATH_MAX = 16384;
  * if (r.ok === true && r.message.isRequest) console.log(r.message.method, r.message.from.uri.toString());
  */
 export function parseMessage(data: Buffer, options: ParseOptions = {}): ParseResult {
+  return parse(data, options, true);
+}
+
+/**
+ * `parseMessage` without its common path (fast-path.ts): the full parser alone,
+ * which decides every message the common path leaves to it. For the tests that
+ * check that the two agree; not exported from the layer.
+ */
+export function parseMessageFull(data: Buffer, options: ParseOptions = {}): ParseResult {
+  return parse(data, options, false);
+}
+
+function parse(data: Buffer, options: ParseOptions, common: boolean): ParseResult {
   const limits = options.limits ? { ...DEFAULT_LIMITS, ...options.limits } : DEFAULT_LIMITS;
   const stream = options.stream === true;
   // RFC 3261 §7.5: ignore CRLFs before the start line.
@@ -80,6 +95,11 @@ export function parseMessage(data: Buffer, options: ParseOptions = {}): ParseRes
   // character offsets are byte offsets, searched and scanned without further copies. Otherwise
   // (or for a large stream buffer) the head alone is decoded as UTF-8.
   const text = data.length <= ASCII_FAST_PATH_MAX && isAscii(data) ? data.toString('latin1') : undefined;
+  // Most messages take the common path, which reads them in one pass or leaves them to the rest of this function.
+  if (common && text !== undefined) {
+    const result = parseCommon(data, text, start, limits, stream);
+    if (result !== undefined) return result;
+  }
   let headEnd = text !== undefined ? text.indexOf('\r\n\r\n', start) : data.indexOf('\r\n\r\n', start, 'latin1');
   let bodyStart: number;
   if (headEnd >= 0) bodyStart = headEnd + 4;

@@ -124,6 +124,17 @@ export class Parameters {
   /** name, value, name, value … — created on the first `set`, as most URIs carry none. */
   #list: (string | null)[] | undefined;
 
+  /**
+   * Parameters holding `list` (name, value, name, value …) as their own array, for
+   * parsers that built it: the names must already be distinct as `set` compares
+   * them (case-insensitively), or lookups find only the first.
+   */
+  static fromList(list: (string | null)[]): Parameters {
+    const p = new Parameters();
+    if (list.length > 0) p.#list = list;
+    return p;
+  }
+
   get size(): number {
     return this.#list === undefined ? 0 : this.#list.length >> 1;
   }
@@ -197,7 +208,7 @@ export class Parameters {
 }
 
 /** `a === b`, or equal once lower-cased (what `toLowerCase` decides), without allocating for ASCII names. */
-function sameName(a: string, b: string): boolean {
+export function sameName(a: string, b: string): boolean {
   if (a === b) return true;
   const n = a.length;
   if (n !== b.length) return false;
@@ -228,7 +239,7 @@ export function matchAt(s: string, i: number, literal: string): boolean {
 }
 
 /** The RFC 3261 methods and the common extensions, as constants (all tokens). */
-const KNOWN_METHODS = ['INVITE', 'ACK', 'BYE', 'CANCEL', 'OPTIONS', 'REGISTER', 'PRACK', 'UPDATE', 'INFO', 'SUBSCRIBE', 'NOTIFY', 'REFER', 'MESSAGE', 'PUBLISH'];
+export const KNOWN_METHODS: readonly string[] = ['INVITE', 'ACK', 'BYE', 'CANCEL', 'OPTIONS', 'REGISTER', 'PRACK', 'UPDATE', 'INFO', 'SUBSCRIBE', 'NOTIFY', 'REFER', 'MESSAGE', 'PUBLISH'];
 const KNOWN_METHODS_BY_LENGTH: string[][] = [];
 for (const name of KNOWN_METHODS) (KNOWN_METHODS_BY_LENGTH[name.length] ??= []).push(name);
 

@@ -1,14 +1,12 @@
-import { canonicalName, headerKey, isListHeader } from './header-names.js';
+import { COMMON_KEYS, COMMON_NAMES, canonicalName, headerKey, isListHeader } from './header-names.js';
 import { NameAddress, parseNameAddress } from './name-address.js';
-import { isTokenChar, methodName, splitCommas } from './scanner.js';
+import { parseCSeq, type CSeq } from './cseq.js';
+import { splitCommas } from './scanner.js';
 import { parseVia, type Via } from './via.js';
 
-const EMPTY = Buffer.alloc(0);
+export { parseCSeq, type CSeq } from './cseq.js';
 
-export interface CSeq {
-  seq: number;
-  method: string;
-}
+const EMPTY = Buffer.alloc(0);
 
 /** Thrown by setters when an application writes a value that could not be parsed back. */
 export class InvalidHeaderError extends TypeError {
@@ -35,7 +33,19 @@ export abstract class SipMessage {
   #names: string[];
   #keys: string[];
   #values: string[];
-  #body: Buffer;
+  #bodyValue: Buffer;
+  /**
+   * Set by the parser's common path until a header is read: the three lists are
+   * then empty and the header lines are `lines[3k]`, the name (an index in
+   * COMMON_NAMES for the usual spellings, or the name as written), and
+   * text[lines[3k + 1], lines[3k + 2]), the value.
+   */
+  #text: string | undefined;
+  #lines: (number | string)[] | undefined;
+  /** Set by the parser until the body is read: the body is datagram[bodyStart, bodyEnd). */
+  #datagram: Buffer | undefined;
+  #bodyStart = 0;
+  #bodyEnd = 0;
   #via: Via[] | undefined;
   #from: NameAddress | undefined;
   #to: NameAddress | undefined;
@@ -47,7 +57,46 @@ export abstract class SipMessage {
     this.#names = names;
     this.#keys = keys;
     this.#values = values;
-    this.#body = body;
+    this.#bodyValue = body;
+  }
+
+  /**
+   * Fills the lists from the parser's index (see #lines). Every method that
+   * reads or changes the header lines calls it first, when #text is set.
+   */
+  #load(): void {
+    const text = this.#text as string;
+    const lines = this.#lines as (number | string)[];
+    const names = this.#names;
+    const keys = this.#keys;
+    const values = this.#values;
+    for (let k = 0; k < lines.length; k += 3) {
+      const name = lines[k] as number | string;
+      if (typeof name === 'number') {
+        names.push(COMMON_NAMES[name] as string);
+        keys.push(COMMON_KEYS[name] as string);
+      } else {
+        names.push(name);
+        keys.push(headerKey(name));
+      }
+      values.push(text.slice(lines[k + 1] as number, lines[k + 2] as number));
+    }
+    this.#text = undefined;
+    this.#lines = undefined;
+  }
+
+  get #body(): Buffer {
+    const datagram = this.#datagram;
+    if (datagram !== undefined) {
+      this.#bodyValue = datagram.subarray(this.#bodyStart, this.#bodyEnd);
+      this.#datagram = undefined;
+    }
+    return this.#bodyValue;
+  }
+
+  set #body(value: Buffer) {
+    this.#bodyValue = value;
+    this.#datagram = undefined;
   }
 
   abstract readonly isRequest: boolean;
@@ -57,11 +106,13 @@ export abstract class SipMessage {
   // ---- raw header access -------------------------------------------------
 
   has(name: string): boolean {
+    if (this.#text !== undefined) this.#load();
     return this.#keys.indexOf(headerKey(name)) >= 0;
   }
 
   /** The first value of a header (the first list element for list headers), or `undefined`. */
   get(name: string): string | undefined {
+    if (this.#text !== undefined) this.#load();
     const key = headerKey(name);
     const i = this.#keys.indexOf(key);
     if (i < 0) return undefined;
@@ -72,6 +123,7 @@ export abstract class SipMessage {
 
   /** Every value of a header, across lines, comma lists split for list headers. */
   getAll(name: string): string[] {
+    if (this.#text !== undefined) this.#load();
     const key = headerKey(name);
     const list = isListHeader(key);
     const out: string[] = [];
@@ -88,6 +140,7 @@ export abstract class SipMessage {
 
   /** Number of header lines with this name (used by single-value checks). */
   count(name: string): number {
+    if (this.#text !== undefined) this.#load();
     const key = headerKey(name);
     let n = 0;
     for (const k of this.#keys) if (k === key) n++;
@@ -96,6 +149,7 @@ export abstract class SipMessage {
 
   /** Header names in order of first appearance, as written. */
   headerNames(): string[] {
+    if (this.#text !== undefined) this.#load();
     const seen = new Set<string>();
     const out: string[] = [];
     for (let i = 0; i < this.#keys.length; i++) {
@@ -110,11 +164,13 @@ export abstract class SipMessage {
 
   /** Every header line in order as `[name as written, raw value]`. */
   headers(): [string, string][] {
+    if (this.#text !== undefined) this.#load();
     return this.#names.map((n, i) => [n, this.#values[i] as string]);
   }
 
   /** Replaces every line of the header with one value (kept at the first line's position). */
   set(name: string, value: string | { toString(): string }): this {
+    if (this.#text !== undefined) this.#load();
     const text = checkValue(name, String(value));
     const key = headerKey(name);
     const i = this.#keys.indexOf(key);
@@ -131,6 +187,7 @@ export abstract class SipMessage {
 
   /** Adds a header line, last by default or first among all headers when `first` is set. */
   add(name: string, value: string | { toString(): string }, options: { first?: boolean } = {}): this {
+    if (this.#text !== undefined) this.#load();
     const text = checkValue(name, String(value));
     const key = headerKey(name);
     this.#drop(key);
@@ -140,6 +197,7 @@ export abstract class SipMessage {
 
   /** Removes every line of the header; returns how many were removed. */
   remove(name: string): number {
+    if (this.#text !== undefined) this.#load();
     const key = headerKey(name);
     this.#drop(key);
     return this.#removeAll(key);
@@ -150,6 +208,7 @@ export abstract class SipMessage {
    * keeping the rest of a comma-separated line. Returns the removed value.
    */
   removeFirst(name: string): string | undefined {
+    if (this.#text !== undefined) this.#load();
     const key = headerKey(name);
     const i = this.#keys.indexOf(key);
     if (i < 0) return undefined;
@@ -165,6 +224,22 @@ export abstract class SipMessage {
     this.#keys.splice(i, 1);
     this.#values.splice(i, 1);
     return v;
+  }
+
+  /**
+   * For the parser: the message was built with no headers (and an empty body);
+   * its header lines are `lines` over `text` (see #lines) and its body
+   * datagram[bodyStart, bodyEnd), turned into lists and a Buffer when first
+   * read, so that what nobody reads is never copied.
+   */
+  static defer(m: SipMessage, text: string, lines: (number | string)[], datagram: Buffer, bodyStart: number, bodyEnd: number): void {
+    m.#text = text;
+    m.#lines = lines;
+    if (bodyEnd > bodyStart) {
+      m.#datagram = datagram;
+      m.#bodyStart = bodyStart;
+      m.#bodyEnd = bodyEnd;
+    }
   }
 
   /** Seeds the cached views with values the parser already parsed while validating. */
@@ -263,27 +338,29 @@ export abstract class SipMessage {
    * Content-Length recomputed from the body (added when absent).
    */
   toBuffer(): Buffer {
+    if (this.#text !== undefined) this.#load();
     let head = this.startLine() + '\r\n';
     let wroteLength = false;
     const names = this.#names;
     const keys = this.#keys;
     const values = this.#values;
+    const body = this.#body;
     for (let i = 0; i < names.length; i++) {
       if (keys[i] === 'content-length') {
         if (wroteLength) continue;
         wroteLength = true;
-        head += names[i] + ': ' + this.#body.length + '\r\n';
+        head += names[i] + ': ' + body.length + '\r\n';
         continue;
       }
       head += names[i] + ': ' + values[i] + '\r\n';
     }
-    if (!wroteLength) head += 'Content-Length: ' + this.#body.length + '\r\n';
+    if (!wroteLength) head += 'Content-Length: ' + body.length + '\r\n';
     head += '\r\n';
-    if (this.#body.length === 0) return Buffer.from(head, 'utf8');
+    if (body.length === 0) return Buffer.from(head, 'utf8');
     const headLength = Buffer.byteLength(head, 'utf8');
-    const out = Buffer.allocUnsafe(headLength + this.#body.length);
+    const out = Buffer.allocUnsafe(headLength + body.length);
     out.write(head, 0, 'utf8');
-    this.#body.copy(out, headLength);
+    body.copy(out, headLength);
     return out;
   }
 
@@ -293,6 +370,7 @@ export abstract class SipMessage {
 
   /** Copies headers (and body) into `target`; used by clone implementations. */
   protected copyInto<T extends SipMessage>(target: T): T {
+    if (this.#text !== undefined) this.#load();
     target.#names = this.#names.slice();
     target.#keys = this.#keys.slice();
     target.#values = this.#values.slice();
@@ -371,45 +449,6 @@ export abstract class SipMessage {
     }
     return n;
   }
-}
-
-const CSEQ_RE = /^\s*(\d{1,10})\s+([A-Za-z0-9\-.!%*_+`'~]+)\s*$/;
-
-/**
- * CSeq = 1*DIGIT LWS Method, the number at most 2^32-1 (RFC 3261 §8.1.1.5).
- * Parses `v`, or its range `v[start, end)` as if it had been sliced out.
- */
-export function parseCSeq(v: string, start = 0, end = v.length): CSeq | undefined {
-  // ASCII scan of the CSEQ_RE grammar; whatever it does not accept goes to the regex,
-  // which alone knows the non-ASCII white space \s matches.
-  let i = start;
-  while (i < end && isAsciiSpace(v.charCodeAt(i))) i++;
-  const digits = i;
-  let seq = 0;
-  for (; i < end; i++) {
-    const c = v.charCodeAt(i);
-    if (c < 48 || c > 57) break;
-    seq = seq * 10 + (c - 48);
-  }
-  const digitsEnd = i;
-  while (i < end && isAsciiSpace(v.charCodeAt(i))) i++;
-  const method = i;
-  while (i < end && isTokenChar(v.charCodeAt(i))) i++;
-  const methodEnd = i;
-  while (i < end && isAsciiSpace(v.charCodeAt(i))) i++;
-  if (i === end && digitsEnd > digits && digitsEnd - digits <= 10 && method > digitsEnd && methodEnd > method) {
-    return seq > 0xffffffff ? undefined : { seq, method: methodName(v, method, methodEnd) };
-  }
-  const m = CSEQ_RE.exec(start === 0 && end === v.length ? v : v.slice(start, end));
-  if (!m) return undefined;
-  const n = Number(m[1]);
-  if (n > 0xffffffff) return undefined;
-  return { seq: n, method: m[2] as string };
-}
-
-/** The ASCII characters of the regex class \s: HT, LF, VT, FF, CR, SP. */
-function isAsciiSpace(c: number): boolean {
-  return c === 32 || (c >= 9 && c <= 13);
 }
 
 function checkValue(name: string, value: string): string {

@@ -3,14 +3,17 @@ import { parseUri, type Uri } from './uri.js';
 
 /**
  * A SIP request (RFC 3261 §7.1). The Request-URI is parsed on first use; the
- * request line is serialised from the parsed URI once it has been read, so
- * changes made through `uri` reach the wire.
+ * request line is serialised from the parsed URI once it has been read (and
+ * always for a request the parser produced), so changes made through `uri`
+ * reach the wire.
  */
 export class SipRequest extends SipMessage {
   readonly isRequest = true as const;
   method: string;
   #rawUri: string;
   #uri: Uri | undefined;
+  /** The parser checked #rawUri: it is then serialised from its parsed form, as if parsed already. */
+  #checked = false;
 
   constructor(method: string, uri: Uri | string, names?: string[], keys?: string[], values?: string[], body?: Buffer) {
     super(names, keys, values, body);
@@ -35,9 +38,19 @@ export class SipRequest extends SipMessage {
     this.#uri = value;
   }
 
-  /** The Request-URI as text, without parsing it when it was never touched. */
+  /** The Request-URI as text: from the parsed URI, or as given when it was never parsed nor checked by the parser. */
   get uriText(): string {
-    return this.#uri === undefined ? this.#rawUri : this.#uri.toString();
+    if (this.#uri !== undefined) return this.#uri.toString();
+    return this.#checked ? this.uri.toString() : this.#rawUri;
+  }
+
+  /**
+   * For the parser: the Request-URI text is known to parse. It is parsed on
+   * first use, and the request behaves from now on as if it had been (`uriText`
+   * and the request line come from the parsed URI).
+   */
+  static checkedUri(m: SipRequest): void {
+    m.#checked = true;
   }
 
   startLine(): string {
@@ -45,7 +58,8 @@ export class SipRequest extends SipMessage {
   }
 
   clone(): SipRequest {
-    const copy = new SipRequest(this.method, this.#uri ? this.#uri.clone() : this.#rawUri);
+    const uri = this.#uri ?? (this.#checked ? this.uri : undefined);
+    const copy = new SipRequest(this.method, uri ? uri.clone() : this.#rawUri);
     return this.copyInto(copy);
   }
 }

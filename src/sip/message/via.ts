@@ -17,7 +17,9 @@ export class Via {
   constructor(init: { transport: string; host: string; port?: number; params?: Parameters; protocol?: string; version?: string }) {
     this.protocol = init.protocol ?? 'SIP';
     this.version = init.version ?? '2.0';
-    this.transport = init.transport.toUpperCase();
+    const t = init.transport;
+    // the usual tokens are upper case already: skip the runtime call on the per-message path
+    this.transport = t === 'UDP' || t === 'TCP' || t === 'TLS' ? t : t.toUpperCase();
     this.host = init.host;
     this.port = init.port;
     this.params = init.params ?? new Parameters();
