@@ -1,4 +1,5 @@
 import { cpus, totalmem } from 'node:os';
+import { formatCalls, runCallsBench, type CallsPart } from './calls.bench.js';
 import { formatCallsMemory, runCallsMemoryBench } from './calls-memory.bench.js';
 import { formatDeployMemoryResult, runDeployMemoryBench } from './deploy-memory.bench.js';
 import { formatParserResult, runParserBench } from './parser.bench.js';
@@ -12,6 +13,18 @@ import { formatParserResult, runParserBench } from './parser.bench.js';
 interface Suite {
   /** Runs the suite; returns the summary lines printed at the end of the run. */
   run(progress: (line: string) => void): Promise<string[]>;
+  /** Part of a larger suite: run only when named. */
+  partOf?: string;
+}
+
+/** A part of the `calls` suite, to rerun one measurement (Kamailio comes along where a ratio needs it). */
+function callsSuite(parts: readonly CallsPart[]): Suite {
+  return {
+    partOf: 'calls',
+    async run(progress) {
+      return formatCalls(await runCallsBench({ parts, onProgress: progress }));
+    },
+  };
 }
 
 const suites: Record<string, Suite> = {
@@ -33,6 +46,15 @@ const suites: Record<string, Suite> = {
       return results.map(formatDeployMemoryResult);
     },
   },
+  // SIPp, Kamailio and Siplet as processes: about 10 minutes (docs/benchmarks.md, Calls).
+  calls: {
+    async run(progress) {
+      return formatCalls(await runCallsBench({ onProgress: progress }));
+    },
+  },
+  'calls-proxy': callsSuite(['proxy', 'profile', 'latency']),
+  'calls-b2bua': callsSuite(['b2bua', 'memory']),
+  'calls-register': callsSuite(['register']),
 };
 
 async function main(argv: string[]): Promise<number> {
@@ -41,7 +63,7 @@ async function main(argv: string[]): Promise<number> {
     console.error(`Unknown benchmark ${unknown.join(', ')}; choose from: ${Object.keys(suites).join(', ')}`);
     return 2;
   }
-  const names = argv.length > 0 ? argv : Object.keys(suites);
+  const names = argv.length > 0 ? argv : Object.keys(suites).filter((name) => suites[name]!.partOf === undefined);
   const cpu = cpus();
   console.log(
     `Node ${process.version} on ${process.platform}/${process.arch}, ${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, ` +

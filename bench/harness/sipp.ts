@@ -75,7 +75,7 @@ export interface SippResult {
   counters: Record<string, number>;
   stdout: string;
   stderr: string;
-  /** SIPp's `-trace_err` log: the messages it did not expect, for a failing assertion's context. */
+  /** SIPp's `-trace_err` log (its first and last 10,000 characters): the messages it did not expect, for a failing assertion's context. */
   errors: string;
   /** The command line, for messages. */
   args: readonly string[];
@@ -177,7 +177,7 @@ export function startSipp(options: SippOptions): SippRun {
       clearTimeout(killTimer);
       const out = stdout.text();
       const counts = parseStatsCsv(readOptional(join(workDir, 'stats.csv'))) ?? parseScreen(out) ?? { successful: 0, failed: 0, counters: {} };
-      const errors = readOptional(join(workDir, 'errors.log')).slice(-20_000);
+      const errors = headAndTail(readOptional(join(workDir, 'errors.log')), 10_000);
       const rtt = options.traceRtt ? readRtt(workDir) : {};
       rmSync(workDir, { recursive: true, force: true });
       resolve({ exitCode, signal, timedOut, ...counts, stdout: out, stderr: stderr.text(), errors, args, elapsedMs, rtt });
@@ -339,6 +339,11 @@ async function waitUntilBound(
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
   throw new Error(`SIPp did not bind ${protocol} ${host}:${port} within 10 s: sipp ${args.join(' ')}`);
+}
+
+/** The first and the last `size` characters of a long text (the first errors explain, the last ones end). */
+function headAndTail(text: string, size: number): string {
+  return text.length <= 2 * size ? text : `${text.slice(0, size)}\n[… ${text.length - 2 * size} characters left out …]\n${text.slice(-size)}`;
 }
 
 function readOptional(path: string): string {
