@@ -49,6 +49,8 @@ import {
   SipSessionImpl,
   type ApplicationSessionImpl,
   type SessionCounts,
+  type SessionEvents,
+  type SessionRequestFactory,
 } from './session/index.js';
 import { SessionsUtilImpl, SipFactoryImpl } from './sip-factory.js';
 import { TimerServiceImpl } from './timer/index.js';
@@ -184,6 +186,10 @@ export class SipContainer implements CoreHost, MessageRuntime, ProxyHost, LegHos
   /** Subsequent requests of proxied dialogs: forwarded once the app's handler returned. */
   readonly #toForward = new WeakSet<IncomingRequest>();
   readonly #counters: ContainerCounters = { requests: 0, initial: 0, noApplication: 0, handlerErrors: 0 };
+  /** What the SIP sessions of each app report to it: one object per app, not per session (STYLE.md habit 11). */
+  readonly #sessionEvents = new WeakMap<DeployedApp, SessionEvents>();
+  /** How every SIP session creates its in-dialog requests: one object for all of them. */
+  readonly #sessionRequests: SessionRequestFactory = { createInDialogRequest: (s, method) => this.#uac.createInDialogRequest(s, method) };
   readonly #appData: AppDataStore | undefined;
   #http: HttpMounts | undefined;
 
@@ -470,13 +476,29 @@ export class SipContainer implements CoreHost, MessageRuntime, ProxyHost, LegHos
     return session.getApplicationSession().internal.get(APP) as DeployedApp | undefined;
   }
 
+  /** The events object the SIP sessions of `app` share: the app's handlers, and the index dropping a destroyed session. */
+  #sessionEventsOf(app: DeployedApp): SessionEvents {
+    let events = this.#sessionEvents.get(app);
+    if (events === undefined) {
+      const sessions = this.sessions;
+      events = {
+        ...forward(app),
+        sessionDestroyed(s) {
+          sessions.forget(s as SipSessionImpl);
+          app.sessionDestroyed(s);
+        },
+      };
+      this.#sessionEvents.set(app, events);
+    }
+    return events;
+  }
+
   createSession(
     app: DeployedApp,
     appSession: ApplicationSessionImpl,
     init: { callId: string; local: Address; remote: Address; role: 'UAC' | 'UAS'; derivedFrom?: SipSessionImpl },
   ): SipSessionImpl {
     appSession.internal.set(APP, app);
-    const sessions = this.sessions;
     const session = new SipSessionImpl({
       appSession,
       callId: init.callId,
@@ -485,14 +507,8 @@ export class SipContainer implements CoreHost, MessageRuntime, ProxyHost, LegHos
       role: init.role,
       handler: app.mainServlet,
       derivedFrom: init.derivedFrom,
-      requests: { createInDialogRequest: (s, method) => this.#uac.createInDialogRequest(s, method) },
-      events: {
-        ...forward(app),
-        sessionDestroyed(s) {
-          sessions.forget(s as SipSessionImpl);
-          app.sessionDestroyed(s);
-        },
-      },
+      requests: this.#sessionRequests,
+      events: this.#sessionEventsOf(app),
     });
     this.sessions.sipSessionCreated();
     app.sessionCreated(session);
