@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type {
   Address,
   AuthInfo,
@@ -20,6 +19,7 @@ import {
   TelUri,
   type Uri,
 } from '../sip/message/index.js';
+import { randomText } from '../util/index.js';
 import type { DeployedApp } from './deployed-app.js';
 import { OutgoingRequest, ParameterableValue, type MessageRuntime } from './message/index.js';
 import { newSessionTag, type ApplicationSessionImpl, type SessionManager, type SipSessionImpl } from './session/index.js';
@@ -56,7 +56,7 @@ export class SipFactoryImpl implements SipFactory {
     const to = toAddress(options.to, 'to');
     to.params.delete('tag');
     const requestUri = options.requestUri === undefined ? requestUriFrom(to.uri) : typeof options.requestUri === 'string' ? parse(options.requestUri) : options.requestUri.clone();
-    const callId = randomBytes(12).toString('base64url');
+    const callId = randomText(12, 'base64url');
     const request = new SipRequest(method, requestUri);
     request.add('From', from.toString());
     request.add('To', to.toString());
@@ -75,7 +75,7 @@ export class SipFactoryImpl implements SipFactory {
     from.tag = newSessionTag();
     const to = source.to.clone();
     to.params.delete('tag');
-    const callId = options.sameCallId ? source.callId : randomBytes(12).toString('base64url');
+    const callId = options.sameCallId ? source.callId : randomText(12, 'base64url');
     const request = new SipRequest(method, source.uri.clone());
     request.add('From', from.toString());
     request.add('To', to.toString());

@@ -1,7 +1,7 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createResponse, parseUri, SipUri, uriEquals, type SipRequest, type SipResponse } from '../../sip/message/index.js';
 import type { MessageSource } from '../../sip/transport/index.js';
-import type { Logger } from '../../util/index.js';
+import { randomText, type Logger } from '../../util/index.js';
 import type { ApplicationModel } from '../model/index.js';
 import { formatAuthParams, parseAuthParams } from './auth-params.js';
 import type { CredentialSource } from './credential-source.js';
@@ -270,7 +270,7 @@ export class DigestAuthenticator {
   #challenge(request: SipRequest, protection: Protection, realm: string, stale: boolean): AuthVerdict {
     this.counters.challenges++;
     if (stale) this.counters.stale++;
-    const res = createResponse(request, protection.proxy ? 407 : 401, { toTag: randomBytes(6).toString('hex') });
+    const res = createResponse(request, protection.proxy ? 407 : 401, { toTag: randomText(6, 'hex') });
     const header = protection.proxy ? 'Proxy-Authenticate' : 'WWW-Authenticate';
     const nonce = this.#nonces.issue(realm, Date.now());
     for (const algorithm of this.#settings.algorithms) {
@@ -289,7 +289,7 @@ export class DigestAuthenticator {
 }
 
 function refuse(request: SipRequest, status: number, reason: string): AuthVerdict {
-  return { kind: 'refused', response: createResponse(request, status, { reason, toTag: randomBytes(6).toString('hex') }) };
+  return { kind: 'refused', response: createResponse(request, status, { reason, toTag: randomText(6, 'hex') }) };
 }
 
 /** Constant-time comparison of two lower-case hex digests. */

@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import { IllegalStateError, type ServletTimer, type SipApplicationSession } from '../../api/index.js';
 import { SipUri, type Uri } from '../../sip/message/index.js';
+import { randomText } from '../../util/index.js';
 import { Attributes } from './attributes.js';
 import { SerialQueue } from './serial-queue.js';
 import type { SessionEvents } from './session-events.js';
@@ -67,7 +67,7 @@ export class ApplicationSessionImpl implements SipApplicationSession {
   readonly internal = new Map<string, unknown>();
 
   constructor(options: ApplicationSessionOptions) {
-    this.#id = options.id ?? randomBytes(9).toString('base64url');
+    this.#id = options.id ?? randomText(9, 'base64url');
     this.#name = options.applicationName;
     this.#key = options.key;
     this.#events = options.events;

@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import { IllegalStateError, type Address, type SipServletRequest, type SipSession, type SipSessionState } from '../../api/index.js';
 import type { Dialog } from '../../dialog/index.js';
+import { randomText } from '../../util/index.js';
 import type { ApplicationSessionImpl } from './application-session.js';
 import { Attributes } from './attributes.js';
 import type { SessionEvents } from './session-events.js';
@@ -60,7 +60,7 @@ export class SipSessionImpl implements SipSession {
   readonly internal = new Map<string, unknown>();
 
   constructor(options: SipSessionOptions) {
-    this.#id = randomBytes(9).toString('base64url');
+    this.#id = randomText(9, 'base64url');
     this.#appSession = options.appSession;
     this.#callId = options.callId;
     this.#localParty = options.localParty;
@@ -242,5 +242,5 @@ export class SipSessionImpl implements SipSession {
 }
 
 export function newSessionTag(): string {
-  return randomBytes(6).toString('hex');
+  return randomText(6, 'hex');
 }

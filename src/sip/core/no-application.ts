@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomText } from '../../util/index.js';
 import { createResponse, type SipRequest, type SipResponse } from '../message/index.js';
 import { KNOWN_METHODS, SUPPORTED_OPTION_TAGS, isKnownMethod } from './methods.js';
 import { checkRequest } from './request-checks.js';
@@ -11,7 +11,7 @@ const ALLOW = KNOWN_METHODS.join(', ');
 const ALLOW_WITHOUT_REGISTER = KNOWN_METHODS.filter((m) => m !== 'REGISTER').join(', ');
 
 export function newTag(): string {
-  return randomBytes(6).toString('hex');
+  return randomText(6, 'hex');
 }
 
 /**
