@@ -3,15 +3,15 @@
  *
  * A trial places `rate × seconds` calls at `rate` calls/s from a SIPp UAC (through the server to a
  * SIPp UAS started for the trial, or to the server itself when there is no UAS) and holds when every
- * call succeeded on both sides within 6 s of the planned end (room for three retransmissions of a
- * lost message) and SIPp kept the rate (the run took at most 5% longer than planned, plus the hold
+ * call succeeded on both sides within 4 s of the planned end (room for three retransmissions of a
+ * lost message: 0.5 + 1 + 2 s) and SIPp kept the rate (the run took at most 5% longer than planned, plus the hold
  * time and 2.5 s: a server falling behind slows SIPp down through its call limit).
  *
  * The search ramps up by doubling with short trials until one fails (they also fail on heavy
  * retransmission, see `TrialOptions.strict`), bisects between the last held
  * and the first failed rate down to `precision`, and then confirms the result with one trial of
  * `finalSeconds`; if that fails, it tries 70% of the rate (and, if that holds, the midpoint) or
- * else 45%: three long trials at most. After a failed trial the server is restarted, so an
+ * else 45% (and, if that holds, the midpoint up to 70%): four long trials at most. After a failed trial the server is restarted, so an
  * overload does not leak into the next trial.
  */
 import { join } from 'node:path';
@@ -34,6 +34,8 @@ export interface CallFlow {
   uas?: string;
   /** Milliseconds between the ACK and the BYE (SIPp's -d, for scenarios with a bare `<pause/>`). */
   holdMs: number;
+  /** Milliseconds the UAC keeps a finished call to absorb repeated answers (the scenario's final `<timewait>`). */
+  tailMs: number;
   /** More UAC arguments (`-inf users.csv`). */
   uacArgs?: readonly string[];
 }
@@ -85,7 +87,8 @@ export interface TrialOptions {
 /** One trial at `rate` for `seconds` against `server`. */
 export async function runTrial(server: BenchServer, flow: CallFlow, rate: number, seconds: number, options: TrialOptions = {}): Promise<Trial> {
   const planned = Math.round(rate * seconds);
-  const holdSeconds = flow.holdMs / 1000;
+  // How long a call occupies SIPp beyond its messages: the hold, and the tail after the last answer.
+  const holdSeconds = (flow.holdMs + flow.tailMs) / 1000;
   let uas: SippRun | undefined;
   let remote = server.address();
   const routeArgs: string[] = [];
@@ -109,14 +112,25 @@ export async function runTrial(server: BenchServer, flow: CallFlow, rate: number
     limit: Math.max(100, Math.ceil(rate * (holdSeconds + 3))),
     bufferSize: BUFFER_SIZE,
     // Calls still open this long after the last one started count as not completed.
-    timeoutSeconds: Math.ceil(seconds + holdSeconds + 6),
+    timeoutSeconds: Math.ceil(seconds + holdSeconds + 4),
     killAfterMs: (seconds + holdSeconds + 30) * 1000,
     traceRtt: options.traceRtt ?? false,
+    statsIntervalSeconds: 1,
     extraArgs: [...routeArgs, '-d', String(flow.holdMs), ...(flow.uacArgs ?? [])],
   });
   const uacCpu = new CpuSampler(uacRun.pid);
   const uasCpu = uas === undefined ? undefined : new CpuSampler(uas.pid);
+  // A trial that has failed a call has failed: stop it at once rather than run it to the end.
+  let stoppedEarly: number | undefined;
+  const watch = setInterval(() => {
+    const counts = uacRun.counts();
+    if (stoppedEarly === undefined && counts !== undefined && counts.failed > 0) {
+      stoppedEarly = (performance.now() - started) / 1000;
+      void uacRun.stop(0);
+    }
+  }, 1000);
   const uac = await uacRun.result;
+  clearInterval(watch);
   uacCpu.stop();
   uasCpu?.stop();
   const wall = (performance.now() - started) / 1000;
@@ -129,11 +143,14 @@ export async function runTrial(server: BenchServer, flow: CallFlow, rate: number
 
   const completed = uac.successful + uac.failed;
   let why: string | undefined;
-  if (uac.failed > 0) why = `${uac.failed} failed (${failureCounters(uac)})`;
-  else if (completed < planned) why = `${planned - completed} of ${planned} not completed within ${Math.ceil(seconds + holdSeconds + 6)} s`;
+  if (uac.failed > 0 || stoppedEarly !== undefined) {
+    const early = stoppedEarly === undefined ? '' : `, stopped after ${stoppedEarly.toFixed(0)} s`;
+    why = `${uac.failed} failed (${failureCounters(uac)})${early}`;
+  }
+  else if (completed < planned) why = `${planned - completed} of ${planned} not completed within ${Math.ceil(seconds + holdSeconds + 4)} s`;
   else if (uac.exitCode !== 0) why = `SIPp exited with ${uac.exitCode}`;
   else if (uac.elapsedMs / 1000 > seconds * 1.05 + holdSeconds + 2.5) why = `rate not kept: ${planned} ${flow.unit} took ${(uac.elapsedMs / 1000).toFixed(1)} s`;
-  else if (options.strict && (uac.counters['Retransmissions'] ?? 0) > planned * 0.05) why = `overloaded: ${uac.counters['Retransmissions']} retransmissions`;
+  else if (options.strict && (uac.counters['Retransmissions'] ?? 0) > planned * 0.05) why = 'overloaded (SIPp retransmitted more than 5% as many messages as it placed calls)';
 
   let uasResult: Promise<SippResult> | undefined;
   if (uas !== undefined) {
@@ -272,7 +289,8 @@ export async function searchMaxRate(server: BenchServer, flow: CallFlow, options
   }
   // A rate a short trial held can still fail over the long one (state that builds up over 64×T1,
   // a burst of load from elsewhere). Long trials: the short trials' rate; else 70% of it and, if
-  // that holds, the midpoint between; else 45% of it. Three long trials at most.
+  // that holds, the midpoint between; else 45% of it and, if that holds, the midpoint between 45%
+  // and 70%. Four long trials at most.
   if (good === 0) return { rate: 0, final: trials[trials.length - 1] as Trial, trials };
   let final = await attempt(good, finalSeconds, true);
   if (final.held) return { rate: good, final, trials };
@@ -287,9 +305,14 @@ export async function searchMaxRate(server: BenchServer, flow: CallFlow, options
     return { rate: lower, final: atLower, trials };
   }
   const lowest = roundRate(good * 0.45);
-  final = await attempt(lowest, finalSeconds, true);
-  if (final.held) return { rate: lowest, final, trials };
-  return { rate: 0, final, trials };
+  const atLowest = await attempt(lowest, finalSeconds, true);
+  if (!atLowest.held) return { rate: 0, final: atLowest, trials };
+  const between = roundRate((lowest + lower) / 2);
+  if (between !== lowest && between !== lower) {
+    final = await attempt(between, finalSeconds, true);
+    if (final.held) return { rate: between, final, trials };
+  }
+  return { rate: lowest, final: atLowest, trials };
 }
 
 /** One line for a trial: `1500/s × 5 s: held, 7500 calls, 0 retransmissions, Siplet 97% CPU, machine 100% busy`. */

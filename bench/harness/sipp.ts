@@ -54,6 +54,8 @@ export interface SippOptions {
    * scenario, read back into `SippResult.rtt`. SIPp measures them in whole milliseconds.
    */
   traceRtt?: boolean;
+  /** Write the statistics CSV every this many seconds (`-fd`), so that `SippRun.counts()` sees a run in progress. Default: SIPp's 60. */
+  statsIntervalSeconds?: number;
   /** Anything else, placed before the remote address. */
   extraArgs?: readonly string[];
   /** The harness kills SIPp (SIGTERM, then SIGKILL) after this long. Default: 60 000 ms. */
@@ -95,6 +97,8 @@ export interface SippRun {
   readonly ready: Promise<void>;
   /** Settles when SIPp exits. Never rejects. */
   readonly result: Promise<SippResult>;
+  /** The counts of the statistics CSV SIPp wrote last (see `statsIntervalSeconds`); undefined before the first. */
+  counts(): SippCounts | undefined;
   /** Asks SIPp to finish (SIGUSR1: stop placing calls, let current ones end), kills it after `graceMs`. */
   stop(graceMs?: number): Promise<SippResult>;
 }
@@ -136,6 +140,7 @@ export function sippArgs(options: SippOptions, workDir: string): string[] {
   args.push('-trace_stat', '-stf', join(workDir, 'stats.csv'));
   args.push('-trace_err', '-error_file', join(workDir, 'errors.log'));
   if (options.traceRtt) args.push('-trace_rtt', '-rtt_freq', '1000');
+  if (options.statsIntervalSeconds !== undefined) args.push('-fd', String(options.statsIntervalSeconds));
   args.push(...(options.extraArgs ?? []));
   if (options.remote !== undefined) args.push(options.remote);
   return args;
@@ -199,6 +204,7 @@ export function startSipp(options: SippOptions): SippRun {
     args,
     ready,
     result,
+    counts: () => (exited ? undefined : parseStatsCsv(readOptional(join(workDir, 'stats.csv')))),
     stop(graceMs = 5000) {
       kill('SIGUSR1');
       const timer = setTimeout(() => kill('SIGKILL'), graceMs);
