@@ -185,7 +185,6 @@ export async function runTrial(server: BenchServer, flow: CallFlow, rate: number
   };
 }
 
-/** The failure counters of a SIPp run and the first event of its error log, for a trial's `why`. */
 /** The CPU seconds a process has used, sampled until it exits or `stop()` (/proc forgets it at exit). */
 class CpuSampler {
   seconds = 0;
@@ -205,9 +204,14 @@ class CpuSampler {
   }
 }
 
+/**
+ * The failure counters of a SIPp run and the first event of its error log that is about a call, for a
+ * trial's `why`. SIPp logs a warning about open files against `ulimit -n` at start whenever the calls it
+ * may hold exceed it (it uses one socket here, so it does not apply); that line explains nothing.
+ */
 function failureCounters(result: SippResult): string {
   const failures = Object.entries(result.counters).filter(([name]) => name.startsWith('Failed') && name !== 'FailedCall');
-  const first = /^\S+\t\S+\t\S+: (.*)$/m.exec(result.errors)?.[1];
+  const first = [...result.errors.matchAll(/^\S+\t\S+\t\S+: (.*)$/gm)].map((match) => match[1]!).find((line) => !line.startsWith('Maximum number of open sockets'));
   const counters = failures.map(([name, value]) => `${name.slice('Failed'.length)} ${value}`).join(', ') || 'no detail';
   return first === undefined ? counters : `${counters}; first: ${first.slice(0, 200)}`;
 }
