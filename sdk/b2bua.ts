@@ -121,11 +121,6 @@ interface ResolvedOptions {
   headers: Required<HeaderPolicy>;
   logger?: B2buaOptions['logger'];
 }
-interface Settle {
-  answered(answer: B2buaAnswer): void;
-  failed(error: B2buaError): void;
-  ended(end: B2buaEnd): void;
-}
 interface Listeners {
   answered: (answer: B2buaAnswer) => void;
   ended: (end: B2buaEnd) => void;
@@ -141,6 +136,9 @@ const COMPACT: Record<string, string> = { k: 'supported', s: 'subject', e: 'cont
 const EARLY = new Set(['PRACK', 'UPDATE', 'INFO']);
 
 const calls = new WeakMap<object, B2buaCall>();
+/** The header policy of every call given none: one object, not one per call. */
+const DEFAULT_HEADERS: Required<HeaderPolicy> = B2BUA_DEFAULTS.headers;
+const DONE: Promise<void> = Promise.resolve();
 const key = (name: string): string => COMPACT[name.toLowerCase()] ?? name.toLowerCase();
 const isResponse = (m: SipServletRequest | SipServletResponse): m is SipServletResponse => typeof (m as SipServletResponse).getStatus === 'function';
 
@@ -166,7 +164,7 @@ export class B2buaCall {
   #calleeInvite: SipServletRequest | undefined;
   #callee: SipSession | undefined;
   #state: State = 'calling';
-  #inviteSent: Promise<void> = Promise.resolve();
+  #inviteSent: Promise<void> = DONE;
   #calleeCancelled = false;
   #callerAcked = false;
   #byeCallerOnAck = false;
@@ -174,28 +172,24 @@ export class B2buaCall {
   #ackTimer: NodeJS.Timeout | undefined;
   #answer: B2buaAnswer | undefined;
   #end: B2buaEnd | undefined;
-  readonly #settle: Settle;
-  readonly #listeners: { [K in keyof Listeners]: Set<Listeners[K]> } = { answered: new Set(), ended: new Set(), failed: new Set() };
-  #chain: Promise<void> = Promise.resolve();
-  #errors: unknown[] = [];
+  // Settle `answered` and `ended`; each is dropped once used (a call lives as long as its dialogs).
+  #resolveAnswered: ((answer: B2buaAnswer) => void) | undefined;
+  #rejectAnswered: ((error: B2buaError) => void) | undefined;
+  #resolveEnded: ((end: B2buaEnd) => void) | undefined;
+  /** Event, listener, event, listener … in the order added; made on the first `on()`. */
+  #listeners: (keyof Listeners | Listeners[keyof Listeners])[] | undefined;
+  #chain: Promise<void> = DONE;
+  #errors: unknown[] | undefined;
 
   private constructor(request: SipServletRequest, options: B2buaOptions) {
     this.caller = request.getSession();
     this.#callerInvite = request;
     this.#helper = request.getB2buaHelper();
-    this.#options = {
-      ...B2BUA_DEFAULTS,
-      ...defined(options),
-      headers: { ...B2BUA_DEFAULTS.headers, ...defined(options.headers ?? {}) },
-    };
-    let answered!: Settle['answered'];
-    let failed!: Settle['failed'];
-    let ended!: Settle['ended'];
-    this.answered = new Promise<B2buaAnswer>((resolve, reject) => ((answered = resolve), (failed = reject)));
+    this.#options = resolve(options);
+    this.answered = new Promise<B2buaAnswer>((resolve, reject) => ((this.#resolveAnswered = resolve), (this.#rejectAnswered = reject)));
     // Nobody need listen to `answered`: a failed call is not an unhandled rejection.
-    this.answered.catch(() => undefined);
-    this.ended = new Promise<B2buaEnd>((resolve) => (ended = resolve));
-    this.#settle = { answered, failed, ended };
+    this.answered.catch(ignore);
+    this.ended = new Promise<B2buaEnd>((resolve) => (this.#resolveEnded = resolve));
   }
 
   /** 'calling', 'early' (a provisional response relayed), 'answered', 'ended' or 'failed'. */
@@ -209,7 +203,8 @@ export class B2buaCall {
   }
 
   on<K extends keyof Listeners>(event: K, listener: Listeners[K]): this {
-    this.#listeners[event].add(listener);
+    const listeners = (this.#listeners ??= []);
+    if (indexOf(listeners, event, listener) < 0) listeners.push(event, listener);
     // Terminal events are sticky: a late listener hears them at once.
     if (event === 'answered' && this.#answer !== undefined) (listener as Listeners['answered'])(this.#answer);
     if (event === 'ended' && this.#end !== undefined && this.#state === 'ended') (listener as Listeners['ended'])(this.#end);
@@ -218,7 +213,8 @@ export class B2buaCall {
   }
 
   off<K extends keyof Listeners>(event: K, listener: Listeners[K]): this {
-    this.#listeners[event].delete(listener);
+    const i = this.#listeners === undefined ? -1 : indexOf(this.#listeners, event, listener);
+    if (i >= 0) this.#listeners?.splice(i, 2);
     return this;
   }
 
@@ -299,6 +295,7 @@ export class B2buaCall {
     this.#inviteSent = leg.send();
     try {
       await this.#inviteSent;
+      this.#inviteSent = DONE;
     } catch (error) {
       this.#warn(error, 'could not send the INVITE to the callee');
       await this.#respond(request, 500, 'Server Internal Error (callee leg failed)');
@@ -359,7 +356,7 @@ export class B2buaCall {
       this.#helper.linkSipSessions(this.caller, session);
     }
     this.#state = 'answered';
-    clearTimeout(this.#ringTimer);
+    this.#ringTimer = stop(this.#ringTimer);
     if (!(await this.#relayResponse(res, this.#callerInvite, 'toCaller'))) {
       this.#finish({ by: 'b2bua', cause: 'error', status: 500 });
       await this.#send(() => res.createAck());
@@ -368,7 +365,8 @@ export class B2buaCall {
     }
     this.#ackTimer = this.#timer(this.#options.ackTimeoutMs, () => this.#ackTimeout());
     this.#answer = { caller: this.caller, callee: session, response: res };
-    this.#settle.answered(this.#answer);
+    this.#resolveAnswered?.(this.#answer);
+    this.#resolveAnswered = this.#rejectAnswered = undefined;
     this.#emit('answered', this.#answer);
   }
 
@@ -425,7 +423,7 @@ export class B2buaCall {
   async #onAck(ack: SipServletRequest, leg: Leg): Promise<void> {
     if (leg === 'caller' && !this.#callerAcked && ack.getCSeq() === this.#callerInvite.getCSeq()) {
       this.#callerAcked = true;
-      clearTimeout(this.#ackTimer);
+      this.#ackTimer = stop(this.#ackTimer);
       if (this.#byeCallerOnAck) {
         // The callee hung up before this ACK (RFC 3261 §15: no BYE before it); now the caller hears of it.
         this.#byeCallerOnAck = false;
@@ -521,7 +519,7 @@ export class B2buaCall {
   }
 
   async #cancelCallee(): Promise<void> {
-    clearTimeout(this.#ringTimer);
+    this.#ringTimer = stop(this.#ringTimer);
     if (this.#calleeCancelled || this.#calleeInvite === undefined) return;
     this.#calleeCancelled = true;
     await this.#inviteSent.catch(() => undefined);
@@ -540,7 +538,7 @@ export class B2buaCall {
       return;
     }
     this.#byeCallerOnAck = true;
-    clearTimeout(this.#ackTimer);
+    stop(this.#ackTimer);
     this.#ackTimer = this.#timer(this.#options.ackTimeoutMs, () => this.#ackTimeout());
   }
 
@@ -640,25 +638,31 @@ export class B2buaCall {
   #finish(end: B2buaEnd): void {
     if (this.#end !== undefined) return;
     this.#end = end;
-    clearTimeout(this.#ringTimer);
-    clearTimeout(this.#ackTimer);
+    this.#ringTimer = stop(this.#ringTimer);
+    this.#ackTimer = stop(this.#ackTimer);
     if (this.#answer !== undefined) {
       this.#state = 'ended';
       this.#emit('ended', end);
     } else {
       this.#state = 'failed';
-      this.#settle.failed(new B2buaError(end));
+      this.#rejectAnswered?.(new B2buaError(end));
+      this.#resolveAnswered = this.#rejectAnswered = undefined;
       this.#emit('failed', end);
     }
-    this.#settle.ended(end);
+    this.#resolveEnded?.(end);
+    this.#resolveEnded = undefined;
   }
 
   #emit<K extends keyof Listeners>(event: K, value: Parameters<Listeners[K]>[0]): void {
-    for (const listener of [...this.#listeners[event]]) {
+    const listeners = this.#listeners;
+    if (listeners === undefined) return;
+    const now: Listeners[K][] = [];
+    for (let i = 0; i < listeners.length; i += 2) if (listeners[i] === event) now.push(listeners[i + 1] as Listeners[K]);
+    for (const listener of now) {
       try {
         (listener as (v: typeof value) => void)(value);
       } catch (error) {
-        this.#errors.push(error);
+        (this.#errors ??= []).push(error);
       }
     }
   }
@@ -671,8 +675,8 @@ export class B2buaCall {
   #run(task: () => Promise<void> | void, rethrow: boolean): Promise<void> {
     const step = this.#chain.then(task).then(() => {
       const errors = this.#errors;
-      this.#errors = [];
-      if (errors.length === 0) return;
+      this.#errors = undefined;
+      if (errors === undefined || errors.length === 0) return;
       if (rethrow) throw errors.length === 1 ? errors[0] : new AggregateError(errors, 'listeners of a b2bua() call failed');
       for (const error of errors) this.#warn(error, 'a listener of a b2bua() call failed');
     });
@@ -765,6 +769,42 @@ function toUri(target: Uri | Address | string): Uri {
   const uri = parseUri(target.trim()) ?? parseUri(target.trim().replace(/^.*<([^>]*)>.*$/, '$1'));
   if (uri === undefined) throw new TypeError(`b2bua(): not a target URI: ${JSON.stringify(target)} (expected e.g. sip:bob@example.com)`);
   return uri;
+}
+
+/** The options with their defaults, in one object of a fixed shape (the default header policy shared). */
+function resolve(options: B2buaOptions): ResolvedOptions {
+  const given = options.headers;
+  return {
+    from: options.from,
+    to: options.to,
+    ringTimeoutMs: or(options.ringTimeoutMs, B2BUA_DEFAULTS.ringTimeoutMs),
+    ringTimeoutStatus: or(options.ringTimeoutStatus, B2BUA_DEFAULTS.ringTimeoutStatus),
+    ackTimeoutMs: or(options.ackTimeoutMs, B2BUA_DEFAULTS.ackTimeoutMs),
+    hideTopology: or(options.hideTopology, B2BUA_DEFAULTS.hideTopology),
+    headers: given === undefined ? DEFAULT_HEADERS : { ...DEFAULT_HEADERS, ...defined(given) },
+    logger: options.logger,
+  };
+}
+
+/** `value` unless it is undefined (a null, as `defined()` keeps it, stays). */
+function or<T>(value: T | undefined, fallback: T): T {
+  return value === undefined ? fallback : value;
+}
+
+/** Where the pair (event, listener) is in a flat listener list, or -1. */
+function indexOf(list: readonly unknown[], event: string, listener: unknown): number {
+  for (let i = 0; i < list.length; i += 2) if (list[i] === event && list[i + 1] === listener) return i;
+  return -1;
+}
+
+/** Clears a timer; returns undefined, for the field that held it. */
+function stop(timer: NodeJS.Timeout | undefined): undefined {
+  clearTimeout(timer);
+  return undefined;
+}
+
+function ignore(): undefined {
+  return undefined;
 }
 
 /** The entries of `o` that are not undefined (so that they do not hide a default). */

@@ -1,6 +1,6 @@
 import { IllegalStateError, type Address } from '../api/index.js';
 import { Dialog, DIALOG_CREATING, TARGET_REFRESH } from '../dialog/index.js';
-import { createResponse, NameAddress, SipUri, type SipRequest, type SipResponse } from '../sip/message/index.js';
+import { createResponse, NameAddress, parseMessage, SipUri, type SipRequest, type SipResponse } from '../sip/message/index.js';
 import { newBranch, type ClientInviteTransaction, type ClientTransaction } from '../sip/transaction/index.js';
 import { ipFamily, type Destination, type MessageSource, type Protocol } from '../sip/transport/index.js';
 import type { CoreHost } from './core-host.js';
@@ -8,7 +8,6 @@ import { IncomingResponse, OutgoingRequest } from './message/index.js';
 import type { SipSessionImpl } from './session/index.js';
 
 const ACK_SENT = 'uac.ack:';
-const AUTO_CONTACT = 'uac.autoContact';
 
 /**
  * The UAC side of the container's user agent (RFC 3261 §8.1, §12.1.2, §13.2):
@@ -27,8 +26,8 @@ export class UacCore {
    * a 2xx with a known tag is a retransmission, even after its session is gone.
    */
   readonly #answered = new WeakMap<OutgoingRequest, Map<string, SentAck | undefined>>();
-  /** The INVITE each ACK the app created acknowledges. */
-  readonly #ackOf = new WeakMap<OutgoingRequest, OutgoingRequest>();
+  /** The 2xx each ACK the app created acknowledges. */
+  readonly #ackOf = new WeakMap<OutgoingRequest, IncomingResponse>();
 
   constructor(host: CoreHost) {
     this.#host = host;
@@ -42,7 +41,7 @@ export class UacCore {
       return;
     }
     if ((DIALOG_CREATING.has(msg.method) || TARGET_REFRESH.has(msg.method)) && !msg.has('contact')) {
-      req.setAttribute(AUTO_CONTACT, true);
+      req.autoContact = true;
     }
     session.transactionStarted();
     const targets = await this.#resolve(msg);
@@ -68,7 +67,7 @@ export class UacCore {
     // RFC 3261 §13.2.2.4: the ACK carries the INVITE's credentials.
     for (const h of ['authorization', 'proxy-authorization']) for (const v of invite.getAll(h)) ack.add(h, v);
     const out = new OutgoingRequest({ request: ack, session, runtime: this.#host.runtime, kind: 'ack' });
-    this.#ackOf.set(out, res.getRequest());
+    this.#ackOf.set(out, res);
     return out;
   }
 
@@ -107,7 +106,7 @@ export class UacCore {
     let tx: ClientTransaction;
     try {
       destination = this.#host.network.prepareRequest(msg, target, newBranch());
-      if (req.getAttribute(AUTO_CONTACT)) msg.set('Contact', this.#contact(destination.protocol, req.contactTemplate));
+      if (req.autoContact) msg.set('Contact', this.#contact(destination.protocol, req.contactTemplate));
       tx = this.#host.transactions.createClientTransaction(msg, destination);
     } catch (error) {
       this.#host.log.warn({ err: error, method: msg.method }, 'could not send a request');
@@ -268,12 +267,18 @@ export class UacCore {
     const target = targets[0];
     if (target === undefined) throw new IllegalStateError(`cannot resolve ${nextHop(msg)?.toString() ?? msg.uriText} to send the ACK`);
     const destination = this.#host.network.prepareRequest(msg, target, newBranch());
-    const sent: SentAck = { ack: msg, destination };
+    // Kept for the dialog's life as bytes (latin1 keeps every byte), not as a parsed message:
+    // a 2xx retransmitted after the INVITE transaction ended is rare, the call is not.
+    const sent: SentAck = { ack: msg.toBuffer().toString('latin1'), destination };
     req.getSession().internal.set(ACK_SENT + msg.cseq.seq, sent);
-    const invite = this.#ackOf.get(req);
+    const ok = this.#ackOf.get(req);
+    const invite = ok?.getRequest();
     const tag = msg.to.tag;
     if (invite !== undefined && tag !== undefined) this.#answered.get(invite)?.set(tag, sent);
     await this.#host.network.sendRequest(msg, destination);
+    // The dialog holds what it needs: the INVITE and its 2xx keep their headers, not their parsed views.
+    ok?.message.releaseViews();
+    invite?.message.releaseViews();
   }
 
   #reAck(session: SipSessionImpl, response: SipResponse): void {
@@ -283,7 +288,12 @@ export class UacCore {
   /** RFC 3261 §13.2.2.4: a retransmitted 2xx gets the same ACK again (none if the app has not sent it yet). */
   #resendAck(sent: SentAck | undefined): void {
     if (sent === undefined) return;
-    this.#host.network.sendRequest(sent.ack, sent.destination).catch((error: unknown) => {
+    const parsed = parseMessage(Buffer.from(sent.ack, 'latin1'), { limits: NO_LIMITS });
+    if (parsed.ok !== true || !parsed.message.isRequest) {
+      this.#host.log.debug({}, 'could not re-send an ACK: it does not parse back');
+      return;
+    }
+    this.#host.network.sendRequest(parsed.message, sent.destination).catch((error: unknown) => {
       this.#host.log.debug({ err: error }, 'could not re-send an ACK');
     });
   }
@@ -319,10 +329,14 @@ export class UacCore {
   }
 }
 
+/** An ACK for a 2xx as sent: its bytes as a latin1 string, and where it went. */
 interface SentAck {
-  ack: SipRequest;
+  ack: string;
   destination: Destination;
 }
+
+/** An ACK this server built and sent parses back whatever its size. */
+const NO_LIMITS = { maxMessageSize: Infinity, maxHeaders: Infinity, maxHeaderLineLength: Infinity, maxVia: Infinity };
 
 /** RFC 3261 §8.1.2: the first Route if it is a loose router, else the Request-URI. */
 function nextHop(msg: SipRequest): SipUri | undefined {

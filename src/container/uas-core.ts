@@ -194,7 +194,13 @@ export class UasCore {
   #retransmit2xx(session: SipSessionImpl, tx: ServerInviteTransaction, req: IncomingRequest, res: OutgoingResponse): void {
     const key = ACK_WAIT + req.message.cseq.seq;
     this.#retransmit(session, key, () => tx.respond(res.message), (ok) => {
-      if (ok) return;
+      if (ok) {
+        // The dialog holds what it needs of them; whoever still holds the INVITE or its 2xx
+        // (B2BUA links, the app) reads them rarely now: the parsed views go until read again.
+        req.message.releaseViews();
+        res.message.releaseViews();
+        return;
+      }
       const app = this.#host.appOf(session);
       this.#host.log.info({ callId: req.getCallId() }, 'no ACK for a 2xx within 64*T1');
       void app?.errorEvent('noAckReceived', { request: req, response: res });

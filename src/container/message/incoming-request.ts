@@ -27,6 +27,9 @@ export interface IncomingRequestInit {
   routingRegion?: 'ORIGINATING' | 'TERMINATING' | 'NEUTRAL';
 }
 
+/** The roles of a request without an authenticated user: one set for all of them. */
+const NO_ROLES: ReadonlySet<string> = new Set();
+
 /**
  * A request received by the container (UAS side): answer it with
  * `createResponse(...).send()`, or relay it with `getProxy()` or
@@ -42,7 +45,7 @@ export class IncomingRequest extends ServletMessage implements SipServletRequest
   readonly #region: 'ORIGINATING' | 'TERMINATING' | 'NEUTRAL' | undefined;
   /** Set by the container once digest authentication succeeded. */
   userPrincipal: string | undefined;
-  roles: ReadonlySet<string> = new Set();
+  roles: ReadonlySet<string> = NO_ROLES;
   /** The final response sent, if any. */
   finalResponse: OutgoingResponse | undefined;
   /** CANCEL already received for this INVITE (the container answered 487). */

@@ -37,6 +37,8 @@ export class OutgoingRequest extends ServletMessage implements SipServletRequest
    * display name and parameters are used; host, port and transport are the container's.
    */
   contactTemplate: Address | undefined;
+  /** Set by the runtime: the app gave no Contact, the container writes it for each destination tried. */
+  autoContact = false;
 
   constructor(init: { request: SipRequest; session: SipSessionImpl; runtime: MessageRuntime; kind: OutgoingKind; cancels?: OutgoingRequest }) {
     super(init.request, init.session);

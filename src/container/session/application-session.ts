@@ -47,11 +47,12 @@ export class ApplicationSessionImpl implements SipApplicationSession {
   readonly #key: string | undefined;
   readonly #events: SessionEvents;
   readonly #onInvalidated: (s: ApplicationSessionImpl) => void;
-  readonly #attributes: Attributes;
+  /** Made on the first attribute set, as are the timer and HTTP session sets: most calls have none. */
+  #attributes: Attributes | undefined;
   readonly #sessions = new Map<string, SipSessionImpl>();
-  readonly #timers = new Set<OwnedTimer>();
+  #timers: Set<OwnedTimer> | undefined;
   /** Ids of the valid HTTP sessions (converged apps) that belong to this application session. */
-  readonly #protocolSessions = new Set<string>();
+  #protocolSessions: Set<string> | undefined;
   readonly #created = Date.now();
   readonly queue: SerialQueue;
   #lastAccessed = this.#created;
@@ -73,7 +74,6 @@ export class ApplicationSessionImpl implements SipApplicationSession {
     this.#events = options.events;
     this.#onInvalidated = options.onInvalidated;
     this.#timeoutMs = options.timeoutMinutes > 0 ? options.timeoutMinutes * 60_000 : 0;
-    this.#attributes = new Attributes((change, name, value) => this.#events.appSessionAttribute(this, change, name, value));
     this.queue = new SerialQueue((error) => this.#events.error(error, 'application session task'));
     this.#schedule();
   }
@@ -99,25 +99,25 @@ export class ApplicationSessionImpl implements SipApplicationSession {
   }
 
   getTimers(): ServletTimer[] {
-    return [...this.#timers];
+    return this.#timers === undefined ? [] : [...this.#timers];
   }
 
   getAttribute<T = unknown>(name: string): T | undefined {
-    return this.#attributes.get<T>(name);
+    return this.#attributes?.get<T>(name);
   }
 
   setAttribute(name: string, value: unknown): void {
     this.#checkValid();
-    this.#attributes.set(name, value);
+    (this.#attributes ??= new Attributes((change, key, v) => this.#events.appSessionAttribute(this, change, key, v))).set(name, value);
   }
 
   removeAttribute(name: string): void {
     this.#checkValid();
-    this.#attributes.remove(name);
+    this.#attributes?.remove(name);
   }
 
   getAttributeNames(): string[] {
-    return this.#attributes.names();
+    return this.#attributes?.names() ?? [];
   }
 
   setExpires(minutes: number): number {
@@ -151,12 +151,13 @@ export class ApplicationSessionImpl implements SipApplicationSession {
     if (!this.#valid) return;
     this.#valid = false;
     clearTimeout(this.#expiryTimer);
-    for (const timer of this.#timers) timer.stop();
-    this.#timers.clear();
+    const timers = this.#timers;
+    this.#timers = undefined;
+    if (timers !== undefined) for (const timer of timers) timer.stop();
     for (const session of [...this.#sessions.values()]) session.invalidate();
-    this.#protocolSessions.clear();
+    this.#protocolSessions = undefined;
     this.#events.appSessionDestroyed(this);
-    this.#attributes.clear();
+    this.#attributes?.clear();
     this.internal.clear();
     this.#onInvalidated(this);
   }
@@ -174,9 +175,9 @@ export class ApplicationSessionImpl implements SipApplicationSession {
   /** JSR 289 §6.1.2.2.2: no SIP session left, none of them busy, no persistent timer, no valid HTTP session. */
   isReadyToInvalidate(): boolean {
     if (!this.#valid) return false;
-    if (this.#protocolSessions.size > 0) return false;
+    if (this.#protocolSessions !== undefined && this.#protocolSessions.size > 0) return false;
     for (const s of this.#sessions.values()) if (!s.isReadyToInvalidate()) return false;
-    for (const t of this.#timers) if (t.persistent) return false;
+    if (this.#timers !== undefined) for (const t of this.#timers) if (t.persistent) return false;
     return true;
   }
 
@@ -214,25 +215,25 @@ export class ApplicationSessionImpl implements SipApplicationSession {
 
   addTimer(timer: OwnedTimer): void {
     this.#checkValid();
-    this.#timers.add(timer);
+    (this.#timers ??= new Set()).add(timer);
     this.#readyNotified = false;
   }
 
   timerGone(timer: OwnedTimer): void {
-    this.#timers.delete(timer);
+    this.#timers?.delete(timer);
     this.checkReady();
   }
 
   /** An HTTP session of a converged app now belongs to this application session: it is not ready while that lives. */
   linkProtocolSession(id: string): void {
     this.#checkValid();
-    this.#protocolSessions.add(id);
+    (this.#protocolSessions ??= new Set()).add(id);
     this.#readyNotified = false;
   }
 
   /** That HTTP session ended (invalidated, expired) or moved to another application session. */
   unlinkProtocolSession(id: string): void {
-    if (this.#protocolSessions.delete(id)) this.checkReady();
+    if (this.#protocolSessions?.delete(id) === true) this.checkReady();
   }
 
   /**

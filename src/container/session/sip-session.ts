@@ -39,7 +39,8 @@ export class SipSessionImpl implements SipSession {
   readonly #callId: string;
   readonly #events: SessionEvents;
   readonly #requests: SessionRequestFactory;
-  readonly #attributes: Attributes;
+  /** Made on the first attribute set: most sessions have none. */
+  #attributes: Attributes | undefined;
   readonly #created = Date.now();
   /** UAC or UAS as created; PROXY once the application proxies the session's initial request. */
   role: SessionRole;
@@ -70,7 +71,6 @@ export class SipSessionImpl implements SipSession {
     this.#events = options.events;
     this.#requests = options.requests;
     this.derivedFrom = options.derivedFrom;
-    this.#attributes = new Attributes((change, name, value) => this.#events.sessionAttribute(this, change, name, value));
     options.appSession.addSession(this);
   }
 
@@ -119,21 +119,21 @@ export class SipSessionImpl implements SipSession {
   }
 
   getAttribute<T = unknown>(name: string): T | undefined {
-    return this.#attributes.get<T>(name);
+    return this.#attributes?.get<T>(name);
   }
 
   setAttribute(name: string, value: unknown): void {
     this.#checkValid();
-    this.#attributes.set(name, value);
+    (this.#attributes ??= new Attributes((change, key, v) => this.#events.sessionAttribute(this, change, key, v))).set(name, value);
   }
 
   removeAttribute(name: string): void {
     this.#checkValid();
-    this.#attributes.remove(name);
+    this.#attributes?.remove(name);
   }
 
   getAttributeNames(): string[] {
-    return this.#attributes.names();
+    return this.#attributes?.names() ?? [];
   }
 
   isValid(): boolean {
@@ -145,7 +145,7 @@ export class SipSessionImpl implements SipSession {
     this.#valid = false;
     this.#state = 'TERMINATED';
     this.#events.sessionDestroyed(this);
-    this.#attributes.clear();
+    this.#attributes?.clear();
     this.internal.clear();
     this.#appSession.sessionGone(this);
   }

@@ -270,6 +270,19 @@ export abstract class SipMessage {
     return this.via[0];
   }
 
+  /**
+   * Drops the cached Via, From, To and address-list views (kept: Call-ID and CSeq, which are
+   * small). They are parsed again from the header values when next read, so nothing changes
+   * but the identity of the view objects. For holders of a message that outlives its
+   * transaction (a dialog's original INVITE and its 2xx): the views are a large share of it.
+   */
+  releaseViews(): void {
+    this.#via = undefined;
+    this.#from = undefined;
+    this.#to = undefined;
+    this.#views = undefined;
+  }
+
   get from(): NameAddress {
     return (this.#from ??= this.#address('from'));
   }
