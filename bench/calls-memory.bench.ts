@@ -32,6 +32,17 @@ export interface CallsMemoryPoint {
   callsPerSecond: number;
 }
 
+export interface CallsMemoryResult {
+  points: CallsMemoryPoint[];
+  /** Heap after the last block's transactions ended (Timer L and J ran out), after a full GC. */
+  drainedHeapMb: number;
+  /**
+   * Heap per lingering transaction: each point's heap above the drained heap, divided by the
+   * transactions it held (no session outlives its call, so they are what the difference holds).
+   */
+  bytesPerTransaction: number;
+}
+
 @SipApplication({ name: 'answer' })
 @SipServlet({ name: 'answer' })
 class Answer extends SipServlet {
@@ -52,7 +63,7 @@ function gcNow(): void {
   gc();
 }
 
-export async function runCallsMemoryBench(options: CallsMemoryOptions = {}): Promise<CallsMemoryPoint[]> {
+export async function runCallsMemoryBench(options: CallsMemoryOptions = {}): Promise<CallsMemoryResult> {
   const block = options.block ?? 10_000;
   const blocks = options.blocks ?? 5;
   const concurrency = options.concurrency ?? 50;
@@ -89,6 +100,7 @@ export async function runCallsMemoryBench(options: CallsMemoryOptions = {}): Pro
     return block / ((performance.now() - started) / 1000);
   };
   const points: CallsMemoryPoint[] = [];
+  let drainedHeapMb = 0;
   try {
     await runBlock();
     for (let i = 1; i <= blocks; i++) {
@@ -109,18 +121,27 @@ export async function runCallsMemoryBench(options: CallsMemoryOptions = {}): Pro
           `application sessions ${point.applicationSessions}, transactions ${point.transactions}, ${Math.round(rate)} calls/s`,
       );
     }
+    // Every transaction ends within 64×T1 of its call; wait for them, then the heap left is the baseline.
+    const drainBy = performance.now() + 64 * (options.t1 ?? 100) * 3;
+    while (siplet.stack.transactions.size > 0 && performance.now() < drainBy) await new Promise((r) => setTimeout(r, 100));
+    gcNow();
+    drainedHeapMb = process.memoryUsage().heapUsed / 2 ** 20;
+    progress(`  drained: heap ${drainedHeapMb.toFixed(1)} MB, transactions ${siplet.stack.transactions.size}`);
   } finally {
     await siplet.close();
   }
-  return points;
+  const perTransaction = points.map((p) => ((p.heapUsedMb - drainedHeapMb) * 2 ** 20) / Math.max(1, p.transactions));
+  const bytesPerTransaction = perTransaction.reduce((a, b) => a + b, 0) / Math.max(1, perTransaction.length);
+  return { points, drainedHeapMb, bytesPerTransaction };
 }
 
-export function formatCallsMemory(points: CallsMemoryPoint[]): string[] {
+export function formatCallsMemory({ points, drainedHeapMb, bytesPerTransaction }: CallsMemoryResult): string[] {
   const first = points[0];
   const last = points[points.length - 1];
   if (!first || !last) return [];
   return [
     `short calls memory: heap ${first.heapUsedMb.toFixed(1)} MB after ${first.calls} calls, ${last.heapUsedMb.toFixed(1)} MB after ${last.calls}; ` +
       `growth ${(last.heapUsedMb - first.heapUsedMb).toFixed(1)} MB; live sessions at the end ${last.sipSessions}`,
+    `short calls memory: drained heap ${drainedHeapMb.toFixed(1)} MB; heap per lingering transaction ${(bytesPerTransaction / 1024).toFixed(1)} KiB`,
   ];
 }

@@ -28,21 +28,23 @@ const RSEQ = 'uas.rseq';
  */
 export class UasCore {
   readonly #host: CoreHost;
-  /** Received requests by their server transaction: CANCEL finds its INVITE here. */
-  readonly #byTransaction = new WeakMap<ServerTransaction, IncomingRequest>();
 
   constructor(host: CoreHost) {
     this.#host = host;
   }
 
-  /** The request a server transaction carries, if the container tracked it. */
+  /**
+   * The INVITE a server transaction carries, while a CANCEL can still affect it: the transaction
+   * keeps it (`tuRecord`) until its final response, and drops it before lingering for Timer L.
+   */
   requestOf(tx: ServerTransaction): IncomingRequest | undefined {
-    return this.#byTransaction.get(tx);
+    return tx.kind === 'server-invite' ? (tx.tuRecord as IncomingRequest | undefined) : undefined;
   }
 
-  /** Remembers the request a server transaction carries (for CANCEL). */
+  /** Remembers an INVITE in its server transaction, for a CANCEL to find (RFC 3261 §9.2). */
   track(request: IncomingRequest): void {
-    this.#byTransaction.set(request.transaction as ServerTransaction, request);
+    const tx = request.transaction as ServerTransaction;
+    if (tx.kind === 'server-invite') tx.keepTuRecord(request);
   }
 
   async sendResponse(res: OutgoingResponse): Promise<void> {
@@ -139,16 +141,18 @@ export class UasCore {
    */
   handleCancel(cancel: SipRequest, tx: ServerNonInviteTransaction): void {
     const inviteTx = tx.cancelled;
-    const invite = inviteTx ? this.#byTransaction.get(inviteTx) : undefined;
+    const invite = inviteTx ? this.requestOf(inviteTx) : undefined;
     if (inviteTx === undefined) {
       tx.respond(createResponse(cancel, 481));
       return;
     }
-    const toTag = invite?.getSession().localTag ?? inviteTx.lastResponse?.to.tag;
+    const toTag = invite?.getSession().localTag ?? inviteTx.toTag;
     if (invite === undefined) {
       tx.respond(createResponse(cancel, 200, { toTag }));
-      if (inviteTx.lastResponse === undefined || inviteTx.lastResponse.status < 200) {
-        inviteTx.respond(createResponse(inviteTx.request, 487, { toTag: toTag ?? 'cancelled' }));
+      // Proceeding: no final response yet, and the transaction still holds its INVITE.
+      const request = inviteTx.request;
+      if (inviteTx.state === 'Proceeding' && request !== undefined) {
+        inviteTx.respond(createResponse(request, 487, { toTag: toTag ?? 'cancelled' }));
       }
       return;
     }

@@ -264,9 +264,15 @@ export class ProxyImpl implements Proxy, BranchOwner {
     }
     branch.transaction = tx;
     let answered = false;
-    tx.onResponse((response) => {
+    const offResponse = tx.onResponse((response) => {
       answered = true;
       this.#response(branch, response);
+      if (tx.state === 'Accepted' && branch.response === response) {
+        // RFC 6026 §7.2: for Timer M this branch only relays 2xx retransmissions and other forks'
+        // 2xx upstream (§16.7 step 5); the listener that stays must not keep the call alive.
+        offResponse();
+        tx.onResponse(relay2xx(this.original.transaction as ServerTransaction, this.#host.log));
+      }
     });
     tx.onTimeout(() => this.#final(branch, createResponse(msg, 408), false));
     tx.onTransportError(() => {
@@ -401,10 +407,7 @@ export class ProxyImpl implements Proxy, BranchOwner {
 
   /** Relays a response upstream through the server transaction, our Via removed (§16.7 step 9). */
   #forward(response: SipResponse): void {
-    const copy = response.clone();
-    copy.removeFirst('via');
-    const tx = this.original.transaction as ServerTransaction;
-    if (!tx.respond(copy)) this.#host.log.debug({ status: copy.status, state: tx.state }, 'the upstream transaction refused a relayed response');
+    forward(this.original.transaction as ServerTransaction, response, this.#host.log);
   }
 
   #forwardFinal(response: SipResponse, branch: ProxyBranchImpl | undefined): void {
@@ -471,5 +474,19 @@ function addListener<T>(listeners: T[], listener: T): () => void {
   return () => {
     const at = listeners.indexOf(listener);
     if (at >= 0) listeners.splice(at, 1);
+  };
+}
+
+/** Relays a response upstream through the server transaction, our Via removed (§16.7 step 9). */
+function forward(upstream: ServerTransaction, response: SipResponse, log: Logger): void {
+  const copy = response.clone();
+  copy.removeFirst('via');
+  if (!upstream.respond(copy)) log.debug({ status: copy.status, state: upstream.state }, 'the upstream transaction refused a relayed response');
+}
+
+/** What a branch in Accepted does with a further 2xx to its INVITE: relays it (the first 2xx went already). */
+function relay2xx(upstream: ServerTransaction, log: Logger): (response: SipResponse) => void {
+  return (response) => {
+    if (response.status >= 200 && response.status < 300 && response.cseq.method === 'INVITE') forward(upstream, response, log);
   };
 }

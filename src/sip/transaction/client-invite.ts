@@ -1,7 +1,7 @@
 import type { SipRequest, SipResponse } from '../message/index.js';
 import type { Destination } from '../transport/index.js';
 import { createNon2xxAck } from './non2xx-ack.js';
-import { Signal, type Listener } from './signal.js';
+import type { Listener, Signal } from './signal.js';
 import { startTimer, stopTimer, type TimerHandle } from './timers.js';
 import { Transaction, type TransactionContext, type TransactionTransportError } from './transaction.js';
 
@@ -24,6 +24,11 @@ const TIMER_M: Event = { type: 'timer', timer: 'M' };
  * passes every further 2xx to the TU (the TU ACKs 2xx responses, §13.2.2.4).
  *
  * Created by `TransactionLayer.createClientTransaction`; register listeners right after.
+ *
+ * Once the final response came the request and the responses are released, with the listeners the
+ * state can no longer call: Completed keeps its ACK to resend and `onTransportError`; Accepted keeps `onResponse` (RFC
+ * 6026 §7.2). A TU that only relays 2xx retransmissions in Accepted should swap its `onResponse`
+ * listener for one that captures no more than it needs, as it lives 64*T1 longer (Timer M).
  */
 export class ClientInviteTransaction extends Transaction {
   readonly kind = 'client-invite' as const;
@@ -38,15 +43,13 @@ export class ClientInviteTransaction extends Transaction {
   #timerD: TimerHandle;
   #timerM: TimerHandle;
   readonly #response: Signal<[SipResponse]>;
-  readonly #fireA = (): void => this.#dispatch(TIMER_A);
-  readonly #fireB = (): void => this.#dispatch(TIMER_B);
-  readonly #fireD = (): void => this.#dispatch(TIMER_D);
-  readonly #fireM = (): void => this.#dispatch(TIMER_M);
+  /** Every timer of the transaction fires through this one function, its event as argument. */
+  readonly #fire = (event: Event): void => this.#dispatch(event);
 
   constructor(id: string, request: SipRequest, destination: Destination, ctx: TransactionContext) {
     super(id, request, ctx);
     this.destination = destination;
-    this.#response = new Signal((error) => ctx.logger.error({ err: error, transaction: id }, 'transaction listener threw'));
+    this.#response = this.newSignal();
   }
 
   get state(): ClientInviteState {
@@ -65,12 +68,12 @@ export class ClientInviteTransaction extends Transaction {
   /** Called by the layer once. RFC 3261 §17.1.1.2: enter Calling, send the INVITE, start Timer A (unreliable only) and Timer B. */
   start(): void {
     const timers = this.context.timers;
-    this.sendRequest(this.request, this.destination);
+    this.#sendInvite();
     if (timers.A > 0) {
       this.#intervalA = timers.A;
-      this.#timerA = startTimer(this.#fireA, timers.A);
+      this.#timerA = startTimer(this.#fire, timers.A, TIMER_A);
     }
-    this.#timerB = startTimer(this.#fireB, timers.B);
+    this.#timerB = startTimer(this.#fire, timers.B, TIMER_B);
   }
 
   /** Called by the layer with a response it matched to this transaction (§17.1.3). */
@@ -110,9 +113,9 @@ export class ClientInviteTransaction extends Transaction {
         if (event.timer === 'A') {
           // RFC 3261 §17.1.1.2: retransmit and double the interval; Timer B bounds the total.
           this.context.counters.retransmissions++;
-          this.sendRequest(this.request, this.destination);
+          this.#sendInvite();
           this.#intervalA *= 2;
-          this.#timerA = startTimer(this.#fireA, this.#intervalA);
+          this.#timerA = startTimer(this.#fire, this.#intervalA, TIMER_A);
         } else if (event.timer === 'B') {
           this.#terminate('timeout');
         }
@@ -180,24 +183,36 @@ export class ClientInviteTransaction extends Transaction {
   #final(response: SipResponse): void {
     const timers = this.context.timers;
     if (response.status < 300) {
-      // RFC 6026 §7.2: Accepted, Timer M, the TU sends the ACK for 2xx.
+      // RFC 6026 §7.2: Accepted, Timer M, the TU sends the ACK for 2xx; a transport error is ignored.
       this.#state = 'Accepted';
-      this.#timerM = startTimer(this.#fireM, timers.M);
+      this.linger({ timeout: false, transportError: false });
+      this.#timerM = startTimer(this.#fire, timers.M, TIMER_M);
       this.#passUp(response);
       return;
     }
     // RFC 3261 §17.1.1.2: ACK the non-2xx final response, pass it up, wait Timer D for retransmissions.
     this.#state = 'Completed';
-    this.#ack = createNon2xxAck(this.request, response);
+    const request = this.request as SipRequest;
+    this.#ack = createNon2xxAck(request, response);
+    this.linger({ timeout: false, transportError: true });
     this.sendRequest(this.#ack, this.destination);
-    if (timers.D > 0) this.#timerD = startTimer(this.#fireD, timers.D);
+    if (timers.D > 0) this.#timerD = startTimer(this.#fire, timers.D, TIMER_D);
     this.#passUp(response);
+    // Completed only absorbs responses: nothing more goes to the TU.
+    this.#response.clear();
     if (timers.D === 0) this.#terminate('done');
+  }
+
+  #sendInvite(): void {
+    const request = this.request;
+    if (request !== undefined) this.sendRequest(request, this.destination);
   }
 
   #passUp(response: SipResponse): void {
     this.#lastResponse = response;
     this.#response.emit(response);
+    // The TU has it now; the lingering states keep no response (see lastResponse).
+    if (this.#state === 'Completed' || this.#state === 'Accepted') this.#lastResponse = undefined;
   }
 
   #terminate(cause: 'done' | 'timeout' | TransactionTransportError): void {

@@ -1,6 +1,6 @@
 import type { SipRequest, SipResponse } from '../message/index.js';
 import type { Destination } from '../transport/index.js';
-import { Signal, type Listener } from './signal.js';
+import type { Listener, Signal } from './signal.js';
 import { startTimer, stopTimer, type TimerHandle } from './timers.js';
 import { Transaction, type TransactionContext, type TransactionTransportError } from './transaction.js';
 
@@ -23,6 +23,9 @@ const TIMER_K: Event = { type: 'timer', timer: 'K' };
  * RFC 4320: a provisional response does not extend the transaction (Timer F keeps running), and on
  * Timer F the transaction reports `onTimeout` and sends nothing: it never fabricates a 408. A TU that
  * proxies must not forward a 408 upstream for a non-INVITE (RFC 4320 §4.2).
+ *
+ * Completed (Timer K) keeps only the key: the request, the response and every listener but
+ * `onTerminated` are released once the final response went to the TU.
  */
 export class ClientNonInviteTransaction extends Transaction {
   readonly kind = 'client-non-invite' as const;
@@ -35,14 +38,13 @@ export class ClientNonInviteTransaction extends Transaction {
   #timerF: TimerHandle;
   #timerK: TimerHandle;
   readonly #response: Signal<[SipResponse]>;
-  readonly #fireE = (): void => this.#dispatch(TIMER_E);
-  readonly #fireF = (): void => this.#dispatch(TIMER_F);
-  readonly #fireK = (): void => this.#dispatch(TIMER_K);
+  /** Every timer of the transaction fires through this one function, its event as argument. */
+  readonly #fire = (event: Event): void => this.#dispatch(event);
 
   constructor(id: string, request: SipRequest, destination: Destination, ctx: TransactionContext) {
     super(id, request, ctx);
     this.destination = destination;
-    this.#response = new Signal((error) => ctx.logger.error({ err: error, transaction: id }, 'transaction listener threw'));
+    this.#response = this.newSignal();
   }
 
   get state(): ClientNonInviteState {
@@ -61,12 +63,12 @@ export class ClientNonInviteTransaction extends Transaction {
   /** Called by the layer once. RFC 3261 §17.1.2.2: enter Trying, send the request, start Timer E (unreliable only) and Timer F. */
   start(): void {
     const timers = this.context.timers;
-    this.sendRequest(this.request, this.destination);
+    this.#sendRequest();
     if (timers.E > 0) {
       this.#intervalE = timers.E;
-      this.#timerE = startTimer(this.#fireE, timers.E);
+      this.#timerE = startTimer(this.#fire, timers.E, TIMER_E);
     }
-    this.#timerF = startTimer(this.#fireF, timers.F);
+    this.#timerF = startTimer(this.#fire, timers.F, TIMER_F);
   }
 
   /** Called by the layer with a response it matched to this transaction (§17.1.3). */
@@ -151,9 +153,9 @@ export class ClientNonInviteTransaction extends Transaction {
 
   #retransmit(nextInterval: number): void {
     this.context.counters.retransmissions++;
-    this.sendRequest(this.request, this.destination);
+    this.#sendRequest();
     this.#intervalE = nextInterval;
-    this.#timerE = startTimer(this.#fireE, nextInterval);
+    this.#timerE = startTimer(this.#fire, nextInterval, TIMER_E);
   }
 
   /** RFC 3261 §17.1.2.2: Completed, Timer K absorbs response retransmissions (zero when reliable). */
@@ -162,14 +164,24 @@ export class ClientNonInviteTransaction extends Transaction {
     this.#state = 'Completed';
     this.#timerE = stopTimer(this.#timerE);
     this.#timerF = stopTimer(this.#timerF);
-    if (timers.K > 0) this.#timerK = startTimer(this.#fireK, timers.K);
+    // Completed ignores transport errors and passes nothing up.
+    this.linger({ timeout: false, transportError: false });
+    if (timers.K > 0) this.#timerK = startTimer(this.#fire, timers.K, TIMER_K);
     this.#passUp(response);
+    this.#response.clear();
     if (timers.K === 0) this.#terminate('done');
+  }
+
+  #sendRequest(): void {
+    const request = this.request;
+    if (request !== undefined) this.sendRequest(request, this.destination);
   }
 
   #passUp(response: SipResponse): void {
     this.#lastResponse = response;
     this.#response.emit(response);
+    // The TU has it now; Completed only absorbs (see lastResponse).
+    if (this.#state === 'Completed') this.#lastResponse = undefined;
   }
 
   #terminate(cause: 'done' | 'timeout' | TransactionTransportError): void {

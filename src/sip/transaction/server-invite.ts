@@ -30,6 +30,10 @@ const TIMER_L: Event = { type: 'timer', timer: 'L' };
  * Accepted for Timer L, absorbing INVITE retransmissions and handing ACKs to the layer's `onAck`.
  *
  * Hazard: the transaction never retransmits a 2xx; the TU does (§13.3.1.4), through `respond()`.
+ *
+ * Once it leaves Proceeding the transaction releases its request and the TU's record (`tuRecord`):
+ * Completed keeps the key, the source and the final response it replays; Accepted and Confirmed
+ * replay nothing and keep the key, the source and the final response's To tag (`toTag`).
  */
 export class ServerInviteTransaction extends Transaction {
   readonly kind = 'server-invite' as const;
@@ -37,6 +41,8 @@ export class ServerInviteTransaction extends Transaction {
   readonly source: MessageSource;
   #state: ServerInviteState = 'Proceeding';
   #lastResponse: SipResponse | undefined;
+  #toTag: string | undefined;
+  #tuRecord: unknown;
   readonly #trying100: Trying100;
   #intervalG = 0;
   #timerTrying: TimerHandle;
@@ -44,11 +50,8 @@ export class ServerInviteTransaction extends Transaction {
   #timerH: TimerHandle;
   #timerI: TimerHandle;
   #timerL: TimerHandle;
-  readonly #fireTrying = (): void => void this.#dispatch(TIMER_TRYING);
-  readonly #fireG = (): void => void this.#dispatch(TIMER_G);
-  readonly #fireH = (): void => void this.#dispatch(TIMER_H);
-  readonly #fireI = (): void => void this.#dispatch(TIMER_I);
-  readonly #fireL = (): void => void this.#dispatch(TIMER_L);
+  /** Every timer of the transaction fires through this one function, its event as argument. */
+  readonly #fire = (event: Event): void => void this.#dispatch(event);
 
   constructor(id: string, request: SipRequest, source: MessageSource, ctx: TransactionContext, trying100: Trying100) {
     super(id, request, ctx);
@@ -60,14 +63,37 @@ export class ServerInviteTransaction extends Transaction {
     return this.#state;
   }
 
+  /**
+   * The last response sent, while the transaction may replay it: `undefined` in Accepted (the TU
+   * retransmits its 2xx, RFC 6026 §7.1) and in Confirmed (nothing is replayed). See `toTag`.
+   */
   get lastResponse(): SipResponse | undefined {
     return this.#lastResponse;
+  }
+
+  /** The To tag of the last response sent (kept in every state): RFC 2543 ACK matching, the CANCEL's 200 (§9.2). */
+  get toTag(): string | undefined {
+    return this.#toTag;
+  }
+
+  /**
+   * What the TU keeps with the INVITE while it is pending, for a CANCEL to find (RFC 3261 §9.2),
+   * set with `keepTuRecord()`. `undefined` once the transaction left Proceeding: a CANCEL no longer
+   * has an effect then, and the TU's objects must not live on for Timer L.
+   */
+  get tuRecord(): unknown {
+    return this.#tuRecord;
+  }
+
+  /** Sets `tuRecord`; ignored once the transaction left Proceeding. */
+  keepTuRecord(record: unknown): void {
+    if (this.#state === 'Proceeding') this.#tuRecord = record;
   }
 
   /** Called by the layer once. RFC 3261 §17.2.1: enter Proceeding; send 100 Trying now, or arm the 200 ms timer for it. */
   start(): void {
     if (this.#trying100 === 'immediate') this.#sendTrying();
-    else this.#timerTrying = startTimer(this.#fireTrying, this.context.timers.trying);
+    else this.#timerTrying = startTimer(this.#fire, this.context.timers.trying, TIMER_TRYING);
   }
 
   /**
@@ -98,6 +124,7 @@ export class ServerInviteTransaction extends Transaction {
     if (this.#state === 'Terminated') return;
     this.#stopTimers();
     this.#state = 'Terminated';
+    this.#tuRecord = undefined;
     this.ended('silent');
   }
 
@@ -149,9 +176,10 @@ export class ServerInviteTransaction extends Transaction {
       case 'ack':
         // RFC 3261 §17.2.1: the ACK for the non-2xx; Timer I absorbs its retransmissions.
         this.#state = 'Confirmed';
+        this.#lastResponse = undefined;
         this.#timerG = stopTimer(this.#timerG);
         this.#timerH = stopTimer(this.#timerH);
-        if (this.context.timers.I > 0) this.#timerI = startTimer(this.#fireI, this.context.timers.I);
+        if (this.context.timers.I > 0) this.#timerI = startTimer(this.#fire, this.context.timers.I, TIMER_I);
         else this.#terminate('done');
         return true;
       case 'timer':
@@ -159,7 +187,7 @@ export class ServerInviteTransaction extends Transaction {
           // RFC 3261 §17.2.1: retransmit the final response, doubling the interval up to T2.
           this.#retransmit();
           this.#intervalG = Math.min(this.#intervalG * 2, this.context.timers.t2);
-          this.#timerG = startTimer(this.#fireG, this.#intervalG);
+          this.#timerG = startTimer(this.#fire, this.#intervalG, TIMER_G);
         } else if (event.timer === 'H') {
           // RFC 3261 §17.2.1: no ACK came; the TU hears of it through onTimeout.
           this.#terminate('timeout');
@@ -201,7 +229,7 @@ export class ServerInviteTransaction extends Transaction {
         return true;
       case 'respond':
         if (event.response.status < 200 || event.response.status >= 300) return false;
-        this.#lastResponse = event.response;
+        this.#toTag = event.response.to.tag;
         this.sendResponse(event.response, this.source);
         return true;
       case 'timer':
@@ -220,28 +248,40 @@ export class ServerInviteTransaction extends Transaction {
     const timers = this.context.timers;
     this.#timerTrying = stopTimer(this.#timerTrying);
     this.#lastResponse = response;
+    this.#toTag = response.to.tag;
     if (status < 200) {
       this.sendResponse(response, this.source);
     } else if (status < 300) {
       // RFC 6026 §7.1: a 2xx moves to Accepted for Timer L instead of ending the transaction.
       this.#state = 'Accepted';
-      this.#timerL = startTimer(this.#fireL, timers.L);
+      this.#linger(false);
+      this.#lastResponse = undefined;
+      this.#timerL = startTimer(this.#fire, timers.L, TIMER_L);
       this.sendResponse(response, this.source);
     } else {
       // RFC 3261 §17.2.1: Timer G (unreliable only) retransmits, Timer H waits for the ACK.
       this.#state = 'Completed';
+      this.#linger(true);
       if (timers.G > 0) {
         this.#intervalG = timers.G;
-        this.#timerG = startTimer(this.#fireG, timers.G);
+        this.#timerG = startTimer(this.#fire, timers.G, TIMER_G);
       }
-      this.#timerH = startTimer(this.#fireH, timers.H);
+      this.#timerH = startTimer(this.#fire, timers.H, TIMER_H);
       this.sendResponse(response, this.source);
     }
     return true;
   }
 
+  /** Keeps what the lingering states use; Completed still reports Timer H, both report transport errors. */
+  #linger(timeout: boolean): void {
+    this.#tuRecord = undefined;
+    this.linger({ timeout, transportError: true });
+  }
+
   #sendTrying(): void {
-    this.#lastResponse = createResponse(this.request, 100);
+    const request = this.request;
+    if (request === undefined) return;
+    this.#lastResponse = createResponse(request, 100);
     this.sendResponse(this.#lastResponse, this.source);
   }
 
@@ -260,6 +300,7 @@ export class ServerInviteTransaction extends Transaction {
     if (this.#state === 'Terminated') return;
     this.#stopTimers();
     this.#state = 'Terminated';
+    this.#tuRecord = undefined;
     this.ended(cause);
   }
 

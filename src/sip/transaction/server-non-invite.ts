@@ -24,6 +24,9 @@ const TIMER_J: Event = { type: 'timer', timer: 'J' };
  * other than 100 is refused (§4.1); a 100 over an unreliable transport is refused until the client's
  * Timer E would have reached T2 (§4.1); a 408 is never sent (§4.2): the transaction completes
  * without a final response, silently absorbing retransmissions until the client times out.
+ *
+ * Completed (Timer J, 64*T1 over unreliable transports) keeps only the key, the source and the final
+ * response to replay: the request is released.
  */
 export class ServerNonInviteTransaction extends Transaction {
   readonly kind = 'server-non-invite' as const;
@@ -38,7 +41,8 @@ export class ServerNonInviteTransaction extends Transaction {
   #lastResponse: SipResponse | undefined;
   readonly #receivedAt: number;
   #timerJ: TimerHandle;
-  readonly #fireJ = (): void => void this.#dispatch(TIMER_J);
+  /** Every timer of the transaction fires through this one function, its event as argument. */
+  readonly #fire = (event: Event): void => void this.#dispatch(event);
 
   constructor(
     id: string,
@@ -164,7 +168,9 @@ export class ServerNonInviteTransaction extends Transaction {
     }
     const timers = this.context.timers;
     this.#state = 'Completed';
-    if (timers.J > 0) this.#timerJ = startTimer(this.#fireJ, timers.J);
+    // RFC 3261 §17.2.2: a transport error still ends Completed, and the TU hears of it.
+    this.linger({ timeout: false, transportError: true });
+    if (timers.J > 0) this.#timerJ = startTimer(this.#fire, timers.J, TIMER_J);
     if (status === 408) {
       // RFC 4320 §4.2: no 408 to a non-INVITE; the client's own Timer F ends its transaction.
       this.context.logger.debug({ transaction: this.id }, '408 to a non-INVITE request not sent (RFC 4320)');

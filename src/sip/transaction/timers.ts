@@ -101,10 +101,11 @@ export function deriveTimers(base: Partial<TimerBase>, reliable: boolean): Trans
 export type TimerHandle = ReturnType<typeof setTimeout> | undefined;
 
 /**
- * Starts a transaction timer. Unref'd: a pending transaction must not keep a closing process alive.
+ * Starts a transaction timer; `fire` gets `args`, so one function per transaction can serve all its
+ * timers. Unref'd: a pending transaction must not keep a closing process alive.
  */
-export function startTimer(fire: () => void, ms: number): TimerHandle {
-  const handle = setTimeout(fire, ms);
+export function startTimer<A extends unknown[]>(fire: (...args: A) => void, ms: number, ...args: A): TimerHandle {
+  const handle = setTimeout(fire, ms, ...args);
   handle.unref?.();
   return handle;
 }

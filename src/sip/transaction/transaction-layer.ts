@@ -150,13 +150,15 @@ export class TransactionLayer {
     if (existing !== undefined) return existing.receiveRetransmission();
 
     const ctx = this.#context(source.protocol);
+    // The transport's packet may carry its bytes; the transaction keeps the addresses only.
+    const from = replyPath(source);
     let transaction: ServerTransaction;
     if (method === 'INVITE') {
-      transaction = new ServerInviteTransaction(key, request, source, ctx, this.#trying100);
+      transaction = new ServerInviteTransaction(key, request, from, ctx, this.#trying100);
     } else {
       // RFC 3261 §9.2: a CANCEL is its own transaction; it refers to the INVITE with the same key.
       const cancelled = method === 'CANCEL' ? this.#findInvite(request, via) : undefined;
-      transaction = new ServerNonInviteTransaction(key, request, source, ctx, cancelled);
+      transaction = new ServerNonInviteTransaction(key, request, from, ctx, cancelled);
     }
     this.#servers.set(key, transaction);
     this.#mutableCounters.created[transaction.kind]++;
@@ -221,7 +223,10 @@ export class TransactionLayer {
     if (existing !== undefined) return existing;
     const pending = new Promise<ClientNonInviteTransaction | undefined>((resolve) => {
       const send = (): void => {
-        const cancel = createCancelRequest(invite.request);
+        // Proceeding or Calling: the INVITE is still held (a final response would have released it).
+        const request = invite.request;
+        if (request === undefined) return resolve(undefined);
+        const cancel = createCancelRequest(request);
         const key = clientKey(cancel.topVia?.branch as string, 'CANCEL');
         if (this.#clients.has(key)) return resolve(undefined);
         const transaction = new ClientNonInviteTransaction(key, cancel, invite.destination, this.#context(invite.destination.protocol));
@@ -273,7 +278,7 @@ export class TransactionLayer {
     if (invite === undefined && !via.rfc3261) {
       // RFC 2543: the ACK carries the To tag of the response, the INVITE that made the key had none.
       const candidate = this.#servers.get(rfc2543Key(ack, via, 'INVITE', ''));
-      if (candidate?.kind === 'server-invite' && candidate.lastResponse !== undefined && candidate.lastResponse.to.tag === ack.to.tag) {
+      if (candidate?.kind === 'server-invite' && candidate.toTag !== undefined && candidate.toTag === ack.to.tag) {
         invite = candidate;
       }
     }
@@ -301,4 +306,11 @@ export class TransactionLayer {
       if (last === undefined || last.status < 200) transaction.respond(createResponse(request, 500));
     }
   }
+}
+
+/** The part of a source responses go back along (RFC 3261 §18.2.2), without what else the transport attached. */
+function replyPath(source: MessageSource): MessageSource {
+  const path: MessageSource = { protocol: source.protocol, local: source.local, remote: source.remote };
+  if (source.connectionId !== undefined) path.connectionId = source.connectionId;
+  return path;
 }

@@ -82,17 +82,23 @@ export interface TransactionContext {
  * What every transaction shares: identity, the request, the terminal events, and the plumbing that
  * turns a rejected send into a transport-error event of the state machine. Each kind adds its
  * `State` union and one transition function per state.
+ *
+ * Memory: a transaction outlives its call by up to 64*T1 (RFC 6026 Timers L and M, Timer J) only to
+ * absorb retransmissions. On entering that lingering state (`linger()`) it keeps its key, what it
+ * replays and where to, and drops the request and every listener that can no longer be called, so
+ * nothing of the TU's call stays reachable through it. Event signals are made on the first listener.
  */
 export abstract class Transaction {
   abstract readonly kind: TransactionKind;
   /** The matching key (RFC 3261 §17.1.3 for clients, §17.2.3 for servers). */
   readonly id: string;
-  /** The request that created the transaction. */
-  readonly request: SipRequest;
+  /** The request's method (INVITE, BYE, …): kept when the request itself is released. */
+  readonly method: string;
+  #request: SipRequest | undefined;
   readonly #ctx: TransactionContext;
-  readonly #terminated: Signal<[]>;
-  readonly #transportError: Signal<[TransactionTransportError]>;
-  readonly #timeout: Signal<[]>;
+  #terminated: Signal<[]> | undefined;
+  #transportError: Signal<[TransactionTransportError]> | undefined;
+  #timeout: Signal<[]> | undefined;
   readonly #sendFailed = (error: unknown): void => {
     if (this.state === 'Terminated') {
       // A zero Timer D/J/K (reliable transports) ends the transaction before the transport's verdict.
@@ -105,23 +111,31 @@ export abstract class Transaction {
 
   constructor(id: string, request: SipRequest, ctx: TransactionContext) {
     this.id = id;
-    this.request = request;
+    this.method = request.method;
+    this.#request = request;
     this.#ctx = ctx;
-    const report = (error: unknown): void => {
-      ctx.logger.error({ err: error, transaction: id }, 'transaction listener threw');
-    };
-    this.#terminated = new Signal(report);
-    this.#transportError = new Signal(report);
-    this.#timeout = new Signal(report);
+  }
+
+  /**
+   * The request that created the transaction, until the transaction lingers: `undefined` once a
+   * server transaction sent its final response or a client transaction received it (Completed,
+   * Confirmed, Accepted, Terminated). Keep your own reference if you need it longer.
+   */
+  get request(): SipRequest | undefined {
+    return this.#request;
   }
 
   abstract get state(): string;
-  /** The last response sent (server) or received (client), if any. */
+  /**
+   * Server: the last response sent, while the transaction may replay it (see each kind). Client: the
+   * last provisional response received while the transaction is pending; `undefined` once the final
+   * response came (the TU had every response through `onResponse`, a lingering client keeps none).
+   */
   abstract get lastResponse(): SipResponse | undefined;
 
   /** Called once when the transaction reaches Terminated, after it left the layer's maps. */
   onTerminated(listener: Listener<[]>): () => void {
-    return this.#terminated.add(listener);
+    return (this.#terminated ??= this.newSignal()).add(listener);
   }
 
   /**
@@ -130,12 +144,12 @@ export abstract class Transaction {
    * until Timer L (RFC 6026 §7.1).
    */
   onTransportError(listener: Listener<[TransactionTransportError]>): () => void {
-    return this.#transportError.add(listener);
+    return (this.#transportError ??= this.newSignal()).add(listener);
   }
 
   /** Client: Timer B or F fired (the TU acts as on a 408, §8.1.3.1). Server INVITE: Timer H fired, no ACK came. */
   onTimeout(listener: Listener<[]>): () => void {
-    return this.#timeout.add(listener);
+    return (this.#timeout ??= this.newSignal()).add(listener);
   }
 
   /** Stops every timer and leaves the layer without events (layer shutdown). */
@@ -143,6 +157,22 @@ export abstract class Transaction {
 
   protected get context(): TransactionContext {
     return this.#ctx;
+  }
+
+  /** A signal whose throwing listeners are logged with this transaction. */
+  protected newSignal<A extends unknown[]>(): Signal<A> {
+    return new Signal<A>((error) => this.#ctx.logger.error({ err: error, transaction: this.id }, 'transaction listener threw'));
+  }
+
+  /**
+   * The subclass entered a lingering state (RFC 6026 §7.1, RFC 3261 §17.1.1.2, §17.1.2.2, §17.2.2):
+   * releases the request, and the timeout and transport-error listeners unless the state can still
+   * report them. `onTerminated` listeners stay until Terminated.
+   */
+  protected linger(keep: { timeout: boolean; transportError: boolean }): void {
+    this.#request = undefined;
+    if (!keep.timeout) this.#timeout = undefined;
+    if (!keep.transportError) this.#transportError = undefined;
   }
 
   /** The state machine's reaction to a rejected send. */
@@ -170,13 +200,13 @@ export abstract class Transaction {
 
   protected emitTimeout(): void {
     this.#ctx.counters.timeouts++;
-    this.#timeout.emit();
+    this.#timeout?.emit();
   }
 
   protected emitTransportError(error: TransactionTransportError): void {
     this.#ctx.counters.transportErrors++;
-    this.#ctx.logger.warn({ err: error, transaction: this.id, method: this.request.method }, 'transaction transport error');
-    this.#transportError.emit(error);
+    this.#ctx.logger.warn({ err: error, transaction: this.id, method: this.method }, 'transaction transport error');
+    this.#transportError?.emit(error);
   }
 
   /**
@@ -189,10 +219,11 @@ export abstract class Transaction {
     this.#ctx.ended(this);
     if (cause === 'timeout') this.emitTimeout();
     else if (cause instanceof Error) this.emitTransportError(cause);
-    if (cause !== 'silent') this.#terminated.emit();
-    this.#terminated.clear();
-    this.#transportError.clear();
-    this.#timeout.clear();
+    if (cause !== 'silent') this.#terminated?.emit();
+    this.#request = undefined;
+    this.#terminated = undefined;
+    this.#transportError = undefined;
+    this.#timeout = undefined;
   }
 }
 

@@ -160,7 +160,7 @@ export class StackUa {
           if (r.cseq.method === 'INVITE' && r.status < 300) tx.onResponse((again) => this.#reAck(again));
         }
       });
-      tx.onTimeout(() => reject(new Error(`${tx.request.method} timed out`)));
+      tx.onTimeout(() => reject(new Error(`${tx.method} timed out`)));
       tx.onTransportError((e) => reject(e));
     });
   }

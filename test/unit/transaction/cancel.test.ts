@@ -42,7 +42,7 @@ describe('CANCEL at the server (RFC 3261 §9.2, §17.2.3)', () => {
     expect(cancel.id).not.toBe(invite.id);
 
     // The CANCEL's retransmission is its own transaction's, not a new request.
-    cancel.respond(createResponse(cancel.request, 200, { toTag: 'uas' }));
+    cancel.respond(createResponse(cancel.request!, 200, { toTag: 'uas' }));
     layer.receiveRequest(request({ method: 'CANCEL' }), UDP_SOURCE);
     expect(received).toHaveLength(2);
     expect(sender.responses(200)).toHaveLength(2);
@@ -78,7 +78,7 @@ describe('createCancel at the client (RFC 3261 §9.1)', () => {
     expect(settled).toBe('pending');
     expect(sender.requests('CANCEL')).toEqual([]);
 
-    layer.receiveResponse(reply(invite.request, 180), UDP_SOURCE);
+    layer.receiveResponse(reply(invite.request!, 180), UDP_SOURCE);
     const cancelTx = await pending;
     expect(cancelTx).toBeDefined();
     const sent = sender.requests('CANCEL');
@@ -86,7 +86,7 @@ describe('createCancel at the client (RFC 3261 §9.1)', () => {
     expect(sent[0]!.at).toBe(1000);
     expect(sent[0]!.destination).toEqual(UDP_DEST);
     const cancel = sent[0]!.message;
-    const req = invite.request;
+    const req = invite.request!;
     expect(cancel.uriText).toBe(req.uriText);
     expect(cancel.callId).toBe(req.callId);
     expect(cancel.get('to')).toBe(req.get('to'));
@@ -110,7 +110,7 @@ describe('createCancel at the client (RFC 3261 §9.1)', () => {
 
   it('sends the CANCEL at once when a provisional response already came, and only once', async () => {
     const invite = clientInvite();
-    layer.receiveResponse(reply(invite.request, 183), UDP_SOURCE);
+    layer.receiveResponse(reply(invite.request!, 183), UDP_SOURCE);
     const first = layer.createCancel(invite);
     expect(sender.requests('CANCEL')).toHaveLength(1);
     expect(layer.createCancel(invite)).toBe(first);
@@ -120,10 +120,11 @@ describe('createCancel at the client (RFC 3261 §9.1)', () => {
 
   it('sends no CANCEL when a final response comes first', async () => {
     const invite = clientInvite();
+    const sent = invite.request!;
     const pending = layer.createCancel(invite);
-    layer.receiveResponse(reply(invite.request, 200), UDP_SOURCE);
+    layer.receiveResponse(reply(sent, 200), UDP_SOURCE);
     expect(await pending).toBeUndefined();
-    layer.receiveResponse(reply(invite.request, 180), UDP_SOURCE);
+    layer.receiveResponse(reply(sent, 180), UDP_SOURCE);
     expect(sender.requests('CANCEL')).toEqual([]);
     expect(await layer.createCancel(invite)).toBeUndefined();
   });

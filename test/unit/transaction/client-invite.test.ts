@@ -73,13 +73,13 @@ describe('INVITE client transaction (RFC 3261 §17.1.1)', () => {
     const tx = invite();
     const seen = watch(tx);
     vi.advanceTimersByTime(600);
-    layer.receiveResponse(reply(tx.request, 180), UDP_SOURCE);
+    layer.receiveResponse(reply(tx.request!, 180), UDP_SOURCE);
     expect(tx.state).toBe('Proceeding');
     vi.advanceTimersByTime(60_000);
     expect(sender.requestTimes('INVITE')).toEqual([0, 500]);
     expect(seen.timeouts).toEqual([]);
     expect(seen.responses.map((r) => r.status)).toEqual([180]);
-    layer.receiveResponse(reply(tx.request, 183), UDP_SOURCE);
+    layer.receiveResponse(reply(tx.request!, 183), UDP_SOURCE);
     expect(seen.responses.map((r) => r.status)).toEqual([180, 183]);
   });
 
@@ -123,7 +123,7 @@ describe('INVITE client transaction (RFC 3261 §17.1.1)', () => {
   it('over TCP ends right after ACKing a non-2xx (Timer D = 0)', () => {
     const tx = invite({ transport: 'TCP' });
     const seen = watch(tx);
-    layer.receiveResponse(reply(tx.request, 603), UDP_SOURCE);
+    layer.receiveResponse(reply(tx.request!, 603), UDP_SOURCE);
     expect(sender.requests('ACK')).toHaveLength(1);
     expect(seen.responses.map((r) => r.status)).toEqual([603]);
     expect(tx.state).toBe('Terminated');
@@ -134,14 +134,15 @@ describe('INVITE client transaction (RFC 3261 §17.1.1)', () => {
     const strays: SipResponse[] = [];
     layer.onStrayResponse((r) => strays.push(r));
     const tx = invite();
+    const sent = tx.request!;
     const seen = watch(tx);
-    layer.receiveResponse(reply(tx.request, 200, 'uas-1'), UDP_SOURCE);
+    layer.receiveResponse(reply(sent, 200, 'uas-1'), UDP_SOURCE);
     expect(tx.state).toBe('Accepted');
     vi.advanceTimersByTime(10_000);
     expect(sender.requestTimes('INVITE')).toEqual([0]);
-    layer.receiveResponse(reply(tx.request, 200, 'uas-1'), UDP_SOURCE);
-    layer.receiveResponse(reply(tx.request, 200, 'uas-2'), UDP_SOURCE);
-    layer.receiveResponse(reply(tx.request, 180), UDP_SOURCE);
+    layer.receiveResponse(reply(sent, 200, 'uas-1'), UDP_SOURCE);
+    layer.receiveResponse(reply(sent, 200, 'uas-2'), UDP_SOURCE);
+    layer.receiveResponse(reply(sent, 180), UDP_SOURCE);
     expect(seen.responses.map((r) => [r.status, r.to.tag])).toEqual([
       [200, 'uas-1'],
       [200, 'uas-1'],
@@ -151,7 +152,7 @@ describe('INVITE client transaction (RFC 3261 §17.1.1)', () => {
     vi.advanceTimersByTime(22_000);
     expect(tx.state).toBe('Terminated');
     expect(seen.timeouts).toEqual([]);
-    layer.receiveResponse(reply(tx.request, 200, 'uas-1'), UDP_SOURCE);
+    layer.receiveResponse(reply(sent, 200, 'uas-1'), UDP_SOURCE);
     expect(strays.map((r) => r.status)).toEqual([200]);
     expect(seen.responses).toHaveLength(3);
   });

@@ -30,7 +30,7 @@ describe('RFC 2543 fallback matching (RFC 3261 §17.2.3)', () => {
     layer.receiveRequest(request({ via: OLD_VIA }), UDP_SOURCE);
     const tx = received[0]!.tx;
     expect(tx.id.startsWith('2543')).toBe(true);
-    tx.respond(createResponse(tx.request, 180, { toTag: 'uas' }));
+    tx.respond(createResponse(tx.request!, 180, { toTag: 'uas' }));
     layer.receiveRequest(request({ via: OLD_VIA }), UDP_SOURCE);
     expect(received).toHaveLength(1);
     expect(sender.responses(180)).toHaveLength(2);
@@ -57,7 +57,7 @@ describe('RFC 2543 fallback matching (RFC 3261 §17.2.3)', () => {
   it('matches the ACK of a non-2xx by the To tag of the response', () => {
     layer.receiveRequest(request({ via: OLD_VIA }), UDP_SOURCE);
     const tx = received[0]!.tx;
-    tx.respond(createResponse(tx.request, 486, { toTag: 'busy' }));
+    tx.respond(createResponse(tx.request!, 486, { toTag: 'busy' }));
     // An ACK with another To tag is not this transaction's.
     layer.receiveRequest(request({ method: 'ACK', via: OLD_VIA, toTag: 'nope' }), UDP_SOURCE);
     expect(acks).toHaveLength(1);
@@ -70,7 +70,7 @@ describe('RFC 2543 fallback matching (RFC 3261 §17.2.3)', () => {
   it('matches the ACK of a re-INVITE, whose To tag the INVITE already had', () => {
     layer.receiveRequest(request({ via: OLD_VIA, toTag: 'dlg' }), UDP_SOURCE);
     const tx = received[0]!.tx;
-    tx.respond(createResponse(tx.request, 491));
+    tx.respond(createResponse(tx.request!, 491));
     layer.receiveRequest(request({ method: 'ACK', via: OLD_VIA, toTag: 'dlg' }), UDP_SOURCE);
     expect(tx.state).toBe('Confirmed');
     expect(acks).toEqual([]);

@@ -54,15 +54,15 @@ describe('INVITE server transaction (RFC 3261 §17.2.1, RFC 6026 §7.1)', () => 
     vi.advanceTimersByTime(1);
     expect(sender.responseTimes(100)).toEqual([200]);
     const trying = sender.responses(100)[0]!;
-    expect(trying.source).toBe(UDP_SOURCE);
+    expect(trying.source).toEqual(UDP_SOURCE);
     expect(trying.message.to.tag).toBeUndefined();
-    expect(trying.message.get('via')).toBe(tx.request.get('via'));
+    expect(trying.message.get('via')).toBe(tx.request!.get('via'));
   });
 
   it('sends no 100 Trying when the TU answered within 200 ms', () => {
     const tx = serverInvite();
     vi.advanceTimersByTime(50);
-    expect(tx.respond(createResponse(tx.request, 180, { toTag: 'uas' }))).toBe(true);
+    expect(tx.respond(createResponse(tx.request!, 180, { toTag: 'uas' }))).toBe(true);
     vi.advanceTimersByTime(10_000);
     expect(sender.responses().map((s) => [s.message.status, s.at])).toEqual([[180, 50]]);
   });
@@ -81,7 +81,7 @@ describe('INVITE server transaction (RFC 3261 §17.2.1, RFC 6026 §7.1)', () => 
     layer.receiveRequest(request(), UDP_SOURCE);
     expect(sender.responses()).toEqual([]);
     vi.advanceTimersByTime(300);
-    tx.respond(createResponse(tx.request, 180, { toTag: 'uas' }));
+    tx.respond(createResponse(tx.request!, 180, { toTag: 'uas' }));
     layer.receiveRequest(request(), UDP_SOURCE);
     expect(sender.responses().map((s) => s.message.status)).toEqual([100, 180, 180]);
     expect(received).toHaveLength(1);
@@ -96,7 +96,7 @@ describe('INVITE server transaction (RFC 3261 §17.2.1, RFC 6026 §7.1)', () => 
     tx.onTerminated(() => terminated.push(Date.now()));
     vi.advanceTimersByTime(1000);
     const t = Date.now();
-    tx.respond(createResponse(tx.request, 486, { toTag: 'uas' }));
+    tx.respond(createResponse(tx.request!, 486, { toTag: 'uas' }));
     expect(tx.state).toBe('Completed');
     vi.advanceTimersByTime(31_999);
     expect(sender.responseTimes(486).map((at) => at - 1000)).toEqual([
@@ -112,7 +112,7 @@ describe('INVITE server transaction (RFC 3261 §17.2.1, RFC 6026 §7.1)', () => 
 
   it('replays the final response on a retransmitted INVITE in Completed', () => {
     const tx = serverInvite();
-    tx.respond(createResponse(tx.request, 404, { toTag: 'uas' }));
+    tx.respond(createResponse(tx.request!, 404, { toTag: 'uas' }));
     layer.receiveRequest(request(), UDP_SOURCE);
     expect(sender.responses(404)).toHaveLength(2);
     expect(received).toHaveLength(1);
@@ -120,7 +120,7 @@ describe('INVITE server transaction (RFC 3261 §17.2.1, RFC 6026 §7.1)', () => 
 
   it('absorbs the ACK of a non-2xx (Confirmed), stops Timer G and ends on Timer I = T4', () => {
     const tx = serverInvite();
-    tx.respond(createResponse(tx.request, 486, { toTag: 'uas' }));
+    tx.respond(createResponse(tx.request!, 486, { toTag: 'uas' }));
     vi.advanceTimersByTime(600);
     layer.receiveRequest(ackFor('uas'), UDP_SOURCE);
     expect(tx.state).toBe('Confirmed');
@@ -137,7 +137,7 @@ describe('INVITE server transaction (RFC 3261 §17.2.1, RFC 6026 §7.1)', () => 
 
   it('over TCP sends no Timer G retransmission and ends on the ACK (Timer I = 0)', () => {
     const tx = serverInvite(TCP_SOURCE, request({ via: 'SIP/2.0/TCP 192.0.2.1:5060;branch=z9hG4bK74bf9' }));
-    tx.respond(createResponse(tx.request, 486, { toTag: 'uas' }));
+    tx.respond(createResponse(tx.request!, 486, { toTag: 'uas' }));
     vi.advanceTimersByTime(20_000);
     expect(sender.responses(486)).toHaveLength(1);
     layer.receiveRequest(request({ method: 'ACK', toTag: 'uas', via: 'SIP/2.0/TCP 192.0.2.1:5060;branch=z9hG4bK74bf9' }), TCP_SOURCE);
@@ -147,7 +147,8 @@ describe('INVITE server transaction (RFC 3261 §17.2.1, RFC 6026 §7.1)', () => 
 
   it('on a 2xx enters Accepted: absorbs INVITE retransmissions, passes ACKs to the TU, sends TU 2xx retransmissions, ends on Timer L', () => {
     const tx = serverInvite();
-    const ok = createResponse(tx.request, 200, { toTag: 'uas' });
+    const sent = tx.request!;
+    const ok = createResponse(sent, 200, { toTag: 'uas' });
     tx.respond(ok);
     expect(tx.state).toBe('Accepted');
     layer.receiveRequest(request(), UDP_SOURCE);
@@ -156,7 +157,7 @@ describe('INVITE server transaction (RFC 3261 §17.2.1, RFC 6026 §7.1)', () => 
 
     expect(tx.respond(ok)).toBe(true);
     expect(sender.responses(200)).toHaveLength(2);
-    expect(tx.respond(createResponse(tx.request, 486, { toTag: 'uas' }))).toBe(false);
+    expect(tx.respond(createResponse(sent, 486, { toTag: 'uas' }))).toBe(false);
 
     // The 2xx ACK of an RFC 3261 UAC has a new branch: it matches no transaction.
     layer.receiveRequest(ackFor('uas', { branch: 'z9hG4bKack2xx' }), UDP_SOURCE);
@@ -175,8 +176,9 @@ describe('INVITE server transaction (RFC 3261 §17.2.1, RFC 6026 §7.1)', () => 
 
   it('refuses responses after a non-2xx final response', () => {
     const tx = serverInvite();
-    expect(tx.respond(createResponse(tx.request, 486, { toTag: 'uas' }))).toBe(true);
-    expect(tx.respond(createResponse(tx.request, 200, { toTag: 'uas' }))).toBe(false);
+    const sent = tx.request!;
+    expect(tx.respond(createResponse(sent, 486, { toTag: 'uas' }))).toBe(true);
+    expect(tx.respond(createResponse(sent, 200, { toTag: 'uas' }))).toBe(false);
     expect(layer.counters.refused).toBe(1);
   });
 
@@ -185,7 +187,7 @@ describe('INVITE server transaction (RFC 3261 §17.2.1, RFC 6026 §7.1)', () => 
     const errors: Error[] = [];
     tx.onTransportError((e) => errors.push(e));
     sender.failWith = 'closed';
-    tx.respond(createResponse(tx.request, 486, { toTag: 'uas' }));
+    tx.respond(createResponse(tx.request!, 486, { toTag: 'uas' }));
     await vi.advanceTimersByTimeAsync(0);
     expect(errors.map((e) => (e as Error & { code?: string }).code)).toEqual(['closed']);
     expect(tx.state).toBe('Terminated');

@@ -49,16 +49,17 @@ describe('non-INVITE server transaction (RFC 3261 §17.2.2, RFC 4320)', () => {
 
   it('replays the final response to retransmissions and ends on Timer J = 64*T1', () => {
     const tx = serverOptions();
+    const sent = tx.request!;
     const terminated: number[] = [];
     tx.onTerminated(() => terminated.push(Date.now()));
     const t = Date.now();
-    expect(tx.respond(createResponse(tx.request, 200, { toTag: 'uas' }))).toBe(true);
+    expect(tx.respond(createResponse(sent, 200, { toTag: 'uas' }))).toBe(true);
     expect(tx.state).toBe('Completed');
     vi.advanceTimersByTime(1000);
     retransmit();
     expect(sender.responseTimes(200)).toEqual([0, 1000]);
     expect(received).toHaveLength(1);
-    expect(tx.respond(createResponse(tx.request, 500))).toBe(false);
+    expect(tx.respond(createResponse(sent, 500))).toBe(false);
     vi.advanceTimersByTime(30_999);
     expect(tx.state).toBe('Completed');
     vi.advanceTimersByTime(1);
@@ -68,15 +69,15 @@ describe('non-INVITE server transaction (RFC 3261 §17.2.2, RFC 4320)', () => {
 
   it('over TCP terminates on the final response (Timer J = 0)', () => {
     const tx = serverOptions(TCP_SOURCE);
-    tx.respond(createResponse(tx.request, 200, { toTag: 'uas' }));
+    tx.respond(createResponse(tx.request!, 200, { toTag: 'uas' }));
     expect(tx.state).toBe('Terminated');
-    expect(sender.responses(200)[0]!.source).toBe(TCP_SOURCE);
+    expect(sender.responses(200)[0]!.source).toEqual(TCP_SOURCE);
     expect(layer.size).toBe(0);
   });
 
   it('replays the last provisional response in Proceeding', () => {
     const tx = serverOptions(TCP_SOURCE);
-    expect(tx.respond(createResponse(tx.request, 100))).toBe(true);
+    expect(tx.respond(createResponse(tx.request!, 100))).toBe(true);
     expect(tx.state).toBe('Proceeding');
     retransmit(TCP_SOURCE);
     expect(sender.responses(100)).toHaveLength(2);
@@ -84,7 +85,7 @@ describe('non-INVITE server transaction (RFC 3261 §17.2.2, RFC 4320)', () => {
 
   it('RFC 4320 §4.2: never sends a 408; completes silently and absorbs retransmissions until Timer J', () => {
     const tx = serverOptions();
-    expect(tx.respond(createResponse(tx.request, 408, { toTag: 'uas' }))).toBe(false);
+    expect(tx.respond(createResponse(tx.request!, 408, { toTag: 'uas' }))).toBe(false);
     expect(tx.state).toBe('Completed');
     retransmit();
     expect(sender.sent).toEqual([]);
@@ -96,10 +97,10 @@ describe('non-INVITE server transaction (RFC 3261 §17.2.2, RFC 4320)', () => {
 
   it('RFC 4320 §4.1: refuses provisionals other than 100, and a 100 over UDP before Timer E reaches T2', () => {
     const tx = serverOptions();
-    expect(tx.respond(createResponse(tx.request, 180, { toTag: 'uas' }))).toBe(false);
-    expect(tx.respond(createResponse(tx.request, 100))).toBe(false);
+    expect(tx.respond(createResponse(tx.request!, 180, { toTag: 'uas' }))).toBe(false);
+    expect(tx.respond(createResponse(tx.request!, 100))).toBe(false);
     vi.advanceTimersByTime(3500);
-    expect(tx.respond(createResponse(tx.request, 100))).toBe(true);
+    expect(tx.respond(createResponse(tx.request!, 100))).toBe(true);
     expect(sender.responses().map((s) => [s.message.status, s.at])).toEqual([[100, 3500]]);
     expect(tx.state).toBe('Proceeding');
     expect(layer.counters.refused).toBe(2);
@@ -110,7 +111,7 @@ describe('non-INVITE server transaction (RFC 3261 §17.2.2, RFC 4320)', () => {
     const errors: Error[] = [];
     tx.onTransportError((e) => errors.push(e));
     sender.failWith = 'congested';
-    tx.respond(createResponse(tx.request, 200, { toTag: 'uas' }));
+    tx.respond(createResponse(tx.request!, 200, { toTag: 'uas' }));
     await vi.advanceTimersByTimeAsync(0);
     expect(errors.map((e) => (e as Error & { code?: string }).code)).toEqual(['congested']);
     expect(tx.state).toBe('Terminated');

@@ -75,7 +75,7 @@ describe('TransactionLayer', () => {
     });
     layer.receive(request({ method: 'OPTIONS' }), UDP_SOURCE);
     const tx = layer.createClientTransaction(outgoing({ method: 'OPTIONS' }), UDP_DEST);
-    layer.receive(reply(tx.request, 200), UDP_SOURCE);
+    layer.receive(reply(tx.request!, 200), UDP_SOURCE);
     expect(methods).toEqual(['OPTIONS']);
     expect(tx.state).toBe('Completed');
   });
@@ -104,7 +104,7 @@ describe('TransactionLayer', () => {
       throw new Error('listener bug');
     });
     tx.onResponse((r) => after.push(r.status));
-    layer.receiveResponse(reply(tx.request, 200), UDP_SOURCE);
+    layer.receiveResponse(reply(tx.request!, 200), UDP_SOURCE);
     expect(after).toEqual([200]);
     expect(tx.state).toBe('Completed');
   });
@@ -112,7 +112,7 @@ describe('TransactionLayer', () => {
   it('uses a configured T4 for Timers I and K', () => {
     layer = new TransactionLayer({ sender, timers: { t4: 2000 } });
     const client = layer.createClientTransaction(outgoing({ method: 'OPTIONS' }), UDP_DEST);
-    layer.receiveResponse(reply(client.request, 200), UDP_SOURCE);
+    layer.receiveResponse(reply(client.request!, 200), UDP_SOURCE);
     layer.onRequest((req, tx) => tx.respond(createResponse(req, 486, { toTag: 'u' })));
     layer.receiveRequest(request(), UDP_SOURCE);
     layer.receiveRequest(request({ method: 'ACK', toTag: 'u' }), UDP_SOURCE);
@@ -142,8 +142,8 @@ describe('TransactionLayer', () => {
       const invite = layer.createClientTransaction(outgoing({ branch: `z9hG4bKcli${n}`, callId }), UDP_DEST);
       const nit = layer.createClientTransaction(outgoing({ method: 'OPTIONS', branch: `z9hG4bKcli${n}`, callId }), UDP_DEST);
       if (n % 2 === 0) {
-        layer.receiveResponse(reply(invite.request, n % 4 === 0 ? 200 : 480), UDP_SOURCE);
-        layer.receiveResponse(reply(nit.request, 200), UDP_SOURCE);
+        layer.receiveResponse(reply(invite.request!, n % 4 === 0 ? 200 : 480), UDP_SOURCE);
+        layer.receiveResponse(reply(nit.request!, 200), UDP_SOURCE);
       }
     }
     expect(layer.size).toBe(240);
@@ -164,11 +164,11 @@ describe('TransactionLayer', () => {
   });
 
   it('ends server INVITEs the TU answers late once Timer H runs out', () => {
-    const txs: { respond(r: SipResponse): boolean; request: SipRequest }[] = [];
+    const txs: { respond(r: SipResponse): boolean; request: SipRequest | undefined }[] = [];
     layer.onRequest((_req, tx) => txs.push(tx));
     for (let n = 0; n < 20; n++) layer.receiveRequest(request({ branch: `z9hG4bKlate${n}` }), UDP_SOURCE);
     vi.advanceTimersByTime(5000);
-    for (const tx of txs) tx.respond(createResponse(tx.request, 480, { toTag: 'late' }));
+    for (const tx of txs) tx.respond(createResponse(tx.request!, 480, { toTag: 'late' }));
     vi.advanceTimersByTime(32_000);
     expect(layer.size).toBe(0);
     expect(vi.getTimerCount()).toBe(0);
