@@ -1,4 +1,5 @@
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import { lookup as dnsLookup, type LookupOneOptions } from 'node:dns';
 import { ipFamily, unbracket } from './ip-address.js';
 import { TransportCounters } from './transport-counters.js';
 import { TransportError } from './transport-error.js';
@@ -48,6 +49,25 @@ export class UdpTransport implements Transport {
   #onPacket: PacketHandler | undefined;
   #onIssue: IssueHandler | undefined;
   #counters = new TransportCounters();
+  /** The numeric address `send()` just checked, for `#lookup` to hand back. */
+  #checked: string | undefined;
+  /**
+   * dgram resolves every destination, even a numeric one, through dns.lookup and a nextTick before
+   * the sendmsg. The address `send()` has just checked (numeric, our family) is handed straight
+   * back, so the datagram leaves in the same tick; anything else (the bind) takes the default path.
+   */
+  #lookup = (
+    address: string,
+    options: LookupOneOptions | number,
+    callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void,
+  ): void => {
+    if (address === this.#checked) {
+      this.#checked = undefined;
+      callback(null, address, this.#local.family);
+      return;
+    }
+    dnsLookup(address, typeof options === 'number' ? { family: options } : options, callback);
+  };
 
   constructor(options: UdpTransportOptions = {}) {
     const address = unbracket(options.address ?? '0.0.0.0');
@@ -73,7 +93,7 @@ export class UdpTransport implements Transport {
   listen(): Promise<void> {
     if (this.#socket) return Promise.reject(new TransportError('listen-failed', 'UDP transport already listening'));
     const { address, port, family } = this.#local;
-    const socket = createSocket({ type: family === 6 ? 'udp6' : 'udp4', ipv6Only: family === 6 });
+    const socket = createSocket({ type: family === 6 ? 'udp6' : 'udp4', ipv6Only: family === 6, lookup: this.#lookup });
     this.#socket = socket;
     return new Promise<void>((resolve, reject) => {
       const onBindError = (err: Error): void => {
@@ -122,6 +142,7 @@ export class UdpTransport implements Transport {
       );
     }
     return new Promise<void>((resolve, reject) => {
+      this.#checked = address;
       socket.send(data, target.port, address, (err) => {
         if (err) {
           this.#counters.sendErrors++;
@@ -132,6 +153,7 @@ export class UdpTransport implements Transport {
         this.#counters.sent(data.length);
         resolve();
       });
+      this.#checked = undefined;
     });
   }
 
