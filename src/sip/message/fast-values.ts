@@ -64,7 +64,15 @@ function genericParams(b: Uint8Array, s: string, i: number): Parameters | null {
     parsedEnd = i;
     return new Parameters();
   }
-  // name, value, name, value … as Parameters.set would leave them: a repeated name keeps its place, the last value
+  // name, value, name, value … as Parameters.set would leave them: a repeated name keeps its place, the last value.
+  // The first three are held in variables, so that the list is allocated once, at its size.
+  let n0 = '';
+  let v0: string | null = null;
+  let n1 = '';
+  let v1: string | null = null;
+  let n2 = '';
+  let v2: string | null = null;
+  let count = 0;
   let list: (string | null)[] | undefined;
   while (b[i] === 59) {
     const n = ++i;
@@ -89,11 +97,32 @@ function genericParams(b: Uint8Array, s: string, i: number): Parameters | null {
       }
       value = s.slice(v, i);
     }
-    if (list === undefined) list = [name, value];
-    else addParam(list, name, value);
+    if (list !== undefined) addParam(list, name, value);
+    else if (count === 0) {
+      n0 = name;
+      v0 = value;
+      count = 1;
+    } else if (sameParam(n0, name)) v0 = value;
+    else if (count === 1) {
+      n1 = name;
+      v1 = value;
+      count = 2;
+    } else if (sameParam(n1, name)) v1 = value;
+    else if (count === 2) {
+      n2 = name;
+      v2 = value;
+      count = 3;
+    } else if (sameParam(n2, name)) v2 = value;
+    else list = [n0, v0, n1, v1, n2, v2, name, value];
   }
   parsedEnd = i;
-  return Parameters.fromList(list as (string | null)[]);
+  if (list === undefined) list = count === 1 ? [n0, v0] : count === 2 ? [n0, v0, n1, v1] : [n0, v0, n1, v1, n2, v2];
+  return Parameters.fromList(list);
+}
+
+/** Whether two parameter names are the same as `Parameters` compares them. */
+function sameParam(a: string, b: string): boolean {
+  return a === b || (a.length === b.length && sameName(a, b));
 }
 
 /** Appends name and value to `list`, or replaces the value of the same name already there (as `Parameters.set`). */
@@ -109,44 +138,57 @@ function addParam(list: (string | null)[], name: string, value: string | null): 
   list.push(name, value);
 }
 
-/** Whether the bytes at b[i] spell `literal` (ASCII). */
-function spells(b: Uint8Array, i: number, literal: Uint8Array): boolean {
-  const n = literal.length;
-  for (let k = 0; k < n; k++) if (b[i + k] !== literal[k]) return false;
-  return true;
+/** The four bytes at b[i] as a little-endian 32-bit word (bytes past the end read as 0). */
+export function wordAt(b: Uint8Array, i: number): number {
+  return (b[i] as number) | ((b[i + 1] as number) << 8) | ((b[i + 2] as number) << 16) | ((b[i + 3] as number) << 24);
 }
-const ascii = (text: string): Uint8Array => Uint8Array.from(text, (ch) => ch.charCodeAt(0));
-const SIP_2_0_ = ascii('SIP/2.0/');
+/** The first four characters of `text` (ASCII) as `wordAt` reads them. */
+export function wordOf(text: string): number {
+  return text.charCodeAt(0) | (text.charCodeAt(1) << 8) | (text.charCodeAt(2) << 16) | (text.charCodeAt(3) << 24);
+}
+/** The mask that keeps the first `bytes` bytes of a word (all four from 4 on, none from 0 down). */
+const maskOf = (bytes: number): number => (bytes >= 4 ? -1 : bytes <= 0 ? 0 : (1 << (bytes * 8)) - 1);
+/** "SIP/" and "2.0/" as words: "SIP/2.0/" is two comparisons. */
+export const SIP_ = wordOf('SIP/');
+export const V2_0_ = wordOf('2.0/');
 
 /** Parameter names found on nearly every message, and their lengths; knownParamAt gives their index. */
 const KNOWN_PARAMS = ['branch', 'tag', 'received', 'rport', 'transport', 'lr', 'user', 'maddr', 'expires'];
 const KNOWN_LENGTHS = KNOWN_PARAMS.map((name) => name.length);
 
+/*
+ * KNOWN_AT[(b0 & 31) * 32 + (b1 & 31)] is 1 + the index of the known name whose first two
+ * bytes are b0 b1 (no two share them); KNOWN_WORDS holds each name's bytes as three words
+ * (padded with zeros), KNOWN_MASKS the masks that keep the bytes past its length out of the
+ * comparison.
+ */
+const KNOWN_AT = new Uint8Array(1024);
+const KNOWN_WORDS = new Int32Array(3 * KNOWN_PARAMS.length);
+const KNOWN_MASKS = new Int32Array(3 * KNOWN_PARAMS.length);
+KNOWN_PARAMS.forEach((name, k) => {
+  const key = (name.charCodeAt(0) & 31) * 32 + (name.charCodeAt(1) & 31);
+  if (KNOWN_AT[key] !== 0 || name.length > 12) throw new Error(`fast-values: ${name} shares its first two letters or is too long`);
+  KNOWN_AT[key] = k + 1;
+  for (let w = 0; w < 3; w++) {
+    KNOWN_MASKS[3 * k + w] = maskOf(name.length - 4 * w);
+    KNOWN_WORDS[3 * k + w] = wordOf(name.slice(4 * w, 4 * w + 4) + '\0\0\0\0') & maskOf(name.length - 4 * w);
+  }
+});
+
 /**
  * The index in KNOWN_PARAMS of the name spelt (case included) at b[i], whatever
- * follows it, or -1. Straight comparisons, no loop, so that the usual names are
- * neither scanned twice nor sliced.
+ * follows it, or -1: one table lookup and three word comparisons, so that the
+ * usual names are neither scanned twice nor sliced.
  */
 function knownParamAt(b: Uint8Array, i: number): number {
-  switch (b[i]) {
-    case 98: // branch
-      return b[i + 1] === 114 && b[i + 2] === 97 && b[i + 3] === 110 && b[i + 4] === 99 && b[i + 5] === 104 ? 0 : -1;
-    case 116: // tag, transport
-      if (b[i + 1] === 97) return b[i + 2] === 103 ? 1 : -1;
-      return b[i + 1] === 114 && b[i + 2] === 97 && b[i + 3] === 110 && b[i + 4] === 115 && b[i + 5] === 112 && b[i + 6] === 111 && b[i + 7] === 114 && b[i + 8] === 116 ? 4 : -1;
-    case 114: // received, rport
-      if (b[i + 1] === 112) return b[i + 2] === 111 && b[i + 3] === 114 && b[i + 4] === 116 ? 3 : -1;
-      return b[i + 1] === 101 && b[i + 2] === 99 && b[i + 3] === 101 && b[i + 4] === 105 && b[i + 5] === 118 && b[i + 6] === 101 && b[i + 7] === 100 ? 2 : -1;
-    case 108: // lr
-      return b[i + 1] === 114 ? 5 : -1;
-    case 117: // user
-      return b[i + 1] === 115 && b[i + 2] === 101 && b[i + 3] === 114 ? 6 : -1;
-    case 109: // maddr
-      return b[i + 1] === 97 && b[i + 2] === 100 && b[i + 3] === 100 && b[i + 4] === 114 ? 7 : -1;
-    case 101: // expires
-      return b[i + 1] === 120 && b[i + 2] === 112 && b[i + 3] === 105 && b[i + 4] === 114 && b[i + 5] === 101 && b[i + 6] === 115 ? 8 : -1;
-  }
-  return -1;
+  const k = (KNOWN_AT[((b[i] as number) & 31) * 32 + ((b[i + 1] as number) & 31)] as number) - 1;
+  if (k < 0) return -1;
+  const w = 3 * k;
+  return (wordAt(b, i) & (KNOWN_MASKS[w] as number)) === KNOWN_WORDS[w] &&
+    (wordAt(b, i + 4) & (KNOWN_MASKS[w + 1] as number)) === KNOWN_WORDS[w + 1] &&
+    (wordAt(b, i + 8) & (KNOWN_MASKS[w + 2] as number)) === KNOWN_WORDS[w + 2]
+    ? k
+    : -1;
 }
 
 /**
@@ -184,16 +226,41 @@ function transportAt(b: Uint8Array, s: string, i: number, e: number): string {
   return s.slice(i, e);
 }
 
-/** The known methods (scanner.ts KNOWN_METHODS) and their bytes, in the same order. */
-const METHOD_BYTES = KNOWN_METHODS.map(ascii);
+/*
+ * The known methods (scanner.ts KNOWN_METHODS): METHOD_AT[(length & 15) * 32 + (first byte & 31)] is
+ * 1 + the index of the one of that length and first letter (no two share them); METHOD_WORDS holds
+ * each one's first eight bytes as two words (padded with zeros), METHOD_MASKS the masks that keep
+ * a text's bytes past the method's length out of the comparison.
+ */
+const METHOD_AT = new Uint8Array(512);
+const METHOD_LENGTHS = new Uint8Array(KNOWN_METHODS.length);
+const METHOD_WORDS = new Int32Array(2 * KNOWN_METHODS.length);
+const METHOD_MASKS = new Int32Array(2 * KNOWN_METHODS.length);
+KNOWN_METHODS.forEach((name, k) => {
+  const key = (name.length & 15) * 32 + (name.charCodeAt(0) & 31);
+  if (METHOD_AT[key] !== 0) throw new Error(`fast-values: ${name} shares its length and first letter`);
+  METHOD_AT[key] = k + 1;
+  METHOD_LENGTHS[k] = name.length;
+  METHOD_WORDS[2 * k] = wordOf(name.slice(0, 4) + '\0\0\0\0') & maskOf(name.length);
+  METHOD_WORDS[2 * k + 1] = wordOf(name.slice(4, 8) + '\0\0\0\0') & maskOf(name.length - 4);
+  METHOD_MASKS[2 * k] = maskOf(name.length);
+  METHOD_MASKS[2 * k + 1] = maskOf(name.length - 4);
+});
 
 /** The method at b[start, end): the constant for a known method (as scanner.ts's methodName), a slice otherwise. */
 export function methodAt(b: Uint8Array, s: string, start: number, end: number): string {
   const n = end - start;
-  const c = b[start];
-  for (let k = 0; k < METHOD_BYTES.length; k++) {
-    const bytes = METHOD_BYTES[k] as Uint8Array;
-    if (bytes.length === n && bytes[0] === c && spells(b, start, bytes)) return KNOWN_METHODS[k] as string;
+  const k = (METHOD_AT[(n & 15) * 32 + ((b[start] as number) & 31)] as number) - 1;
+  if (k >= 0 && METHOD_LENGTHS[k] === n) {
+    const name = KNOWN_METHODS[k] as string;
+    if (
+      (wordAt(b, start) & (METHOD_MASKS[2 * k] as number)) === METHOD_WORDS[2 * k] &&
+      (wordAt(b, start + 4) & (METHOD_MASKS[2 * k + 1] as number)) === METHOD_WORDS[2 * k + 1] &&
+      // SUBSCRIBE: the ninth byte
+      (n <= 8 || b[start + 8] === name.charCodeAt(8))
+    ) {
+      return name;
+    }
   }
   return s.slice(start, end);
 }
@@ -231,7 +298,7 @@ export function fastCSeq(b: Uint8Array, s: string, start: number, method?: strin
  * [:port] *(;param)` (RFC 3261 §20.42 without LWS), as `parseVia` gives it; see `parsedEnd`.
  */
 export function fastVia(b: Uint8Array, s: string, start: number): Via | null {
-  if (!spells(b, start, SIP_2_0_)) return null;
+  if (wordAt(b, start) !== SIP_ || wordAt(b, start + 4) !== V2_0_) return null;
   let i = start + 8;
   const t = i;
   while ((C[b[i]] & 1) !== 0) i++;
@@ -299,9 +366,7 @@ export function fastNameAddress(b: Uint8Array, s: string, start: number): NameAd
   if (uri === null || b[parsedUriEnd] !== 62) return null;
   const params = genericParams(b, s, parsedUriEnd + 1);
   if (params === null) return null;
-  const na = new NameAddress(uri, { params });
-  if (displayName !== undefined) na.displayName = displayName;
-  return na;
+  return new NameAddress(uri, { displayName, params });
 }
 
 /**

@@ -70,7 +70,7 @@ const ASCII_FAST_PATH_MAX = 16384;
  * const r = parseMessage(Buffer.from('OPTIONS sip:a@example.com SIP/2.0\r\n...'));
  * if (r.ok === true && r.message.isRequest) console.log(r.message.method, r.message.from.uri.toString());
  */
-export function parseMessage(data: Buffer, options: ParseOptions = {}): ParseResult {
+export function parseMessage(data: Buffer, options?: ParseOptions): ParseResult {
   return parse(data, options, true);
 }
 
@@ -79,13 +79,23 @@ export function parseMessage(data: Buffer, options: ParseOptions = {}): ParseRes
  * which decides every message the common path leaves to it. For the tests that
  * check that the two agree; not exported from the layer.
  */
-export function parseMessageFull(data: Buffer, options: ParseOptions = {}): ParseResult {
+export function parseMessageFull(data: Buffer, options?: ParseOptions): ParseResult {
   return parse(data, options, false);
 }
 
-function parse(data: Buffer, options: ParseOptions, common: boolean): ParseResult {
-  const limits = options.limits ? { ...DEFAULT_LIMITS, ...options.limits } : DEFAULT_LIMITS;
-  const stream = options.stream === true;
+/** The limits to apply: the defaults, completed by what `given` sets (copied only when it leaves some out). */
+function effectiveLimits(given: Partial<MessageLimits> | undefined): Readonly<MessageLimits> {
+  if (!given) return DEFAULT_LIMITS;
+  // a transport passes the same complete object with every datagram: no copy per message
+  if (given.maxMessageSize !== undefined && given.maxHeaders !== undefined && given.maxHeaderLineLength !== undefined && given.maxVia !== undefined) {
+    return given as MessageLimits;
+  }
+  return { ...DEFAULT_LIMITS, ...given };
+}
+
+function parse(data: Buffer, options: ParseOptions | undefined, common: boolean): ParseResult {
+  const limits = options === undefined ? DEFAULT_LIMITS : effectiveLimits(options.limits);
+  const stream = options !== undefined && options.stream === true;
   // RFC 3261 §7.5: ignore CRLFs before the start line.
   let start = 0;
   while (start < data.length && (data[start] === 13 || data[start] === 10)) start++;

@@ -1,12 +1,28 @@
 import { COMMON_KEYS, COMMON_NAMES, canonicalName, headerKey, isListHeader } from './header-names.js';
 import { NameAddress, parseNameAddress } from './name-address.js';
 import { parseCSeq, type CSeq } from './cseq.js';
-import { splitCommas } from './scanner.js';
+import { isTokenChar, splitCommas } from './scanner.js';
 import { parseVia, type Via } from './via.js';
 
 export { parseCSeq, type CSeq } from './cseq.js';
 
 const EMPTY = Buffer.alloc(0);
+
+/**
+ * For the parser's common path: the header lists of a message built with them
+ * in place of its own, which `SipMessage.parsed` then gives an index of its
+ * lines; they are replaced by the message's own lists when first read, and
+ * never written.
+ */
+export const UNLOADED: string[] = [];
+
+/**
+ * For the parser's common path: the header line index (see #lines) holds
+ * offsets below LINE_SPAN (the path reads datagrams of at most 16 KiB), and
+ * OTHER_NAME for a name that is not one of the usual spellings.
+ */
+export const LINE_SPAN = 32768;
+export const OTHER_NAME = COMMON_NAMES.length;
 
 /** Thrown by setters when an application writes a value that could not be parsed back. */
 export class InvalidHeaderError extends TypeError {
@@ -36,12 +52,15 @@ export abstract class SipMessage {
   #bodyValue: Buffer;
   /**
    * Set by the parser's common path until a header is read: the three lists are
-   * then empty and the header lines are `lines[3k]`, the name (an index in
-   * COMMON_NAMES for the usual spellings, or the name as written), and
-   * text[lines[3k + 1], lines[3k + 2]), the value.
+   * then UNLOADED and header line k is `lines[k]` (up to the first negative
+   * entry, room the parser did not use), which is
+   * `(name * LINE_SPAN + a) * LINE_SPAN + b`: for a usual spelling, `name` is
+   * its index in COMMON_NAMES and the value is text[a, b); for any other name,
+   * `name` is OTHER_NAME and the line starts at text[a] (`Name: value`, the
+   * value ending at b).
    */
   #text: string | undefined;
-  #lines: (number | string)[] | undefined;
+  #lines: number[] | undefined;
   /** Set by the parser until the body is read: the body is datagram[bodyStart, bodyEnd). */
   #datagram: Buffer | undefined;
   #bodyStart = 0;
@@ -66,20 +85,35 @@ export abstract class SipMessage {
    */
   #load(): void {
     const text = this.#text as string;
-    const lines = this.#lines as (number | string)[];
-    const names = this.#names;
-    const keys = this.#keys;
-    const values = this.#values;
-    for (let k = 0; k < lines.length; k += 3) {
-      const name = lines[k] as number | string;
-      if (typeof name === 'number') {
+    const lines = this.#lines as number[];
+    // the parser built the message with the shared UNLOADED lists: the lines get their own
+    const names: string[] = (this.#names = []);
+    const keys: string[] = (this.#keys = []);
+    const values: string[] = (this.#values = []);
+    for (let k = 0; k < lines.length; k++) {
+      const line = lines[k] as number;
+      // room the parser did not use
+      if (line < 0) break;
+      const end = line % LINE_SPAN;
+      const rest = (line - end) / LINE_SPAN;
+      let i = rest % LINE_SPAN;
+      const name = (rest - i) / LINE_SPAN;
+      if (name !== OTHER_NAME) {
         names.push(COMMON_NAMES[name] as string);
         keys.push(COMMON_KEYS[name] as string);
       } else {
-        names.push(name);
-        keys.push(headerKey(name));
+        // a token, then SP/HTAB, ':' and SP/HTAB before the value (as the parser found them)
+        const start = i;
+        while (isTokenChar(text.charCodeAt(i))) i++;
+        const written = text.slice(start, i);
+        names.push(written);
+        keys.push(headerKey(written));
+        let c: number;
+        while ((c = text.charCodeAt(i)) === 32 || c === 9) i++;
+        i++;
+        while ((c = text.charCodeAt(i)) === 32 || c === 9) i++;
       }
-      values.push(text.slice(lines[k + 1] as number, lines[k + 2] as number));
+      values.push(text.slice(i, end));
     }
     this.#text = undefined;
     this.#lines = undefined;
@@ -227,12 +261,25 @@ export abstract class SipMessage {
   }
 
   /**
-   * For the parser: the message was built with no headers (and an empty body);
-   * its header lines are `lines` over `text` (see #lines) and its body
-   * datagram[bodyStart, bodyEnd), turned into lists and a Buffer when first
-   * read, so that what nobody reads is never copied.
+   * For the parser's common path: the message was built with the UNLOADED
+   * lists (and an empty body); its header lines are `lines` over `text` (see
+   * #lines) and its body datagram[bodyStart, bodyEnd), turned into lists and a
+   * Buffer when first read, so that what nobody reads is never copied. The
+   * views are seeded with the values the parser already parsed (as `prime`).
    */
-  static defer(m: SipMessage, text: string, lines: (number | string)[], datagram: Buffer, bodyStart: number, bodyEnd: number): void {
+  static parsed(
+    m: SipMessage,
+    text: string,
+    lines: number[],
+    datagram: Buffer,
+    bodyStart: number,
+    bodyEnd: number,
+    via: Via[],
+    from: NameAddress,
+    to: NameAddress,
+    cseq: CSeq,
+    callId: string,
+  ): void {
     m.#text = text;
     m.#lines = lines;
     if (bodyEnd > bodyStart) {
@@ -240,6 +287,11 @@ export abstract class SipMessage {
       m.#bodyStart = bodyStart;
       m.#bodyEnd = bodyEnd;
     }
+    m.#callId = callId;
+    m.#via = via;
+    m.#from = from;
+    m.#to = to;
+    m.#cseq = cseq;
   }
 
   /** Seeds the cached views with values the parser already parsed while validating. */
