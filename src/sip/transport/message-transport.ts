@@ -1,6 +1,7 @@
 import { networkInterfaces } from 'node:os';
 import {
   createResponse,
+  headerKey,
   parseMessage,
   Via,
   type MessageLimits,
@@ -173,7 +174,7 @@ export class MessageTransport {
     let target = destination;
     if (target.protocol === 'udp') {
       // Via and Content-Length add some bytes: estimate with a margin of 100.
-      const size = request.toBuffer().length + 100;
+      const size = serialisedLength(request) + 100;
       if (size > this.#udpSizeLimit && this.#hasTransport('tcp', ipFamily(target.address) || 4)) {
         target = { ...target, protocol: 'tcp' };
         this.#stats.switchedToTcp++;
@@ -347,6 +348,29 @@ function stampVia(request: SipRequest, source: InboundPacket): void {
   const text = via.toString();
   request.removeFirst('via');
   request.add('Via', text, { first: true });
+}
+
+/**
+ * The length of `request.toBuffer()` without building it (request line, header lines as they are,
+ * one Content-Length computed from the body, the blank line, the body): the §18.1.1 size check
+ * needs only the number, and the INVITE's is the largest serialisation of a call.
+ */
+function serialisedLength(request: SipRequest): number {
+  const body = request.body.length;
+  const contentLength = String(body).length;
+  let length = Buffer.byteLength(request.startLine()) + 2;
+  let wroteLength = false;
+  for (const [name, value] of request.headers()) {
+    if (headerKey(name) === 'content-length') {
+      if (wroteLength) continue;
+      wroteLength = true;
+      length += Buffer.byteLength(name) + 2 + contentLength + 2;
+      continue;
+    }
+    length += Buffer.byteLength(name) + 2 + Buffer.byteLength(value) + 2;
+  }
+  if (!wroteLength) length += 'Content-Length: '.length + contentLength + 2;
+  return length + 2 + body;
 }
 
 function reasonFor(status: number, why: string): string {

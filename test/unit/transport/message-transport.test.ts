@@ -111,4 +111,34 @@ describe('MessageTransport (RFC 3261 §18)', () => {
     expect(small.message.topVia?.host).toBe('127.0.0.1');
     expect(small.message.topVia?.port).toBe(port);
   });
+
+  it('switches to TCP exactly when the serialised request plus 100 bytes passes the limit (§18.1.1)', async () => {
+    const { mt, port } = await setup();
+    // Compact and repeated Content-Length, a non-ASCII display name, a multi-byte body: the size is
+    // counted without serialising, so it must match toBuffer() byte for byte.
+    const fixtures: [string, (r: SipRequest) => void][] = [
+      ['', () => {}],
+      ['', (r) => r.add('l', '7')],
+      ['Subject: caf\u00e9 \u2603\r\nContact: "J\u00fcrgen" <sip:j@127.0.0.1>\r\n', () => {}],
+    ];
+    for (const [extra, change] of fixtures) {
+      for (const over of [0, 1]) {
+        const parsed = parseMessage(req('SIP/2.0/UDP 127.0.0.1:1;branch=z9hG4bK9', extra));
+        if (parsed.ok !== true || !parsed.message.isRequest) throw new Error('bad fixture');
+        const request = parsed.message;
+        change(request);
+        request.remove('via');
+        // Grow the body until the request is 1200 + over bytes (Content-Length's digits move too).
+        let body = 0;
+        for (let i = 0; i < 3; i++) {
+          request.setContent(Buffer.alloc(body, 'a'), 'text/plain');
+          body += 1300 - 100 + over - request.toBuffer().length;
+        }
+        request.setContent(Buffer.alloc(body, 'a'), 'text/plain');
+        expect(request.toBuffer().length + 100 - 1300).toBe(over);
+        const dest = mt.prepareRequest(request, { address: '127.0.0.1', port, protocol: 'udp' }, `z9hG4bKedge${over}`);
+        expect(dest.protocol).toBe(over === 1 ? 'tcp' : 'udp');
+      }
+    }
+  });
 });
