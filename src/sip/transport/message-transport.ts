@@ -81,6 +81,8 @@ export class MessageTransport {
   readonly #log: TransportLogger;
   readonly #advertised: { 4?: string; 6?: string };
   #addresses: Set<string> | undefined;
+  /** The machine's first usable address per family, and when it was looked up (see `#advertisedFor`). */
+  #found: { at: number; 4?: string; 6?: string } | undefined;
   #onRequest: RequestHandler = () => {};
   #onResponse: ResponseHandler = () => {};
   readonly #stats = {
@@ -318,13 +320,28 @@ export class MessageTransport {
   #advertisedFor(family: 4 | 6): string {
     const configured = this.#advertised[family];
     if (configured) return configured;
-    for (const list of Object.values(networkInterfaces())) {
-      for (const a of list ?? []) {
-        if (!a.internal && (a.family === 'IPv4' ? 4 : 6) === family && !a.address.startsWith('fe80')) return a.address;
-      }
-    }
-    return family === 4 ? '127.0.0.1' : '::1';
+    // os.networkInterfaces() costs tens of microseconds and this runs for every request sent (Via)
+    // and every Record-Route and Contact: look again at most once a second.
+    const now = Date.now();
+    let found = this.#found;
+    if (found === undefined || now - found.at >= INTERFACES_TTL_MS) found = this.#found = { at: now, ...firstAddresses() };
+    return found[family] ?? (family === 4 ? '127.0.0.1' : '::1');
   }
+}
+
+/** How long the machine's addresses found for a wildcard listener are used before looking again. */
+const INTERFACES_TTL_MS = 1000;
+
+/** The first non-internal, non-link-local address of each family, in the order the OS lists them. */
+function firstAddresses(): { 4?: string; 6?: string } {
+  const out: { 4?: string; 6?: string } = {};
+  for (const list of Object.values(networkInterfaces())) {
+    for (const a of list ?? []) {
+      const family = a.family === 'IPv4' ? 4 : 6;
+      if (!a.internal && out[family] === undefined && !a.address.startsWith('fe80')) out[family] = a.address;
+    }
+  }
+  return out;
 }
 
 /**
