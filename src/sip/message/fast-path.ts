@@ -108,13 +108,15 @@ export function parseCommon(data: Buffer, text: string, start: number, limits: M
   const maxLine = limits.maxHeaderLineLength;
   for (;;) {
     if (pos + 1 >= length) return undefined;
-    let c = b[pos] as number;
+    // the line's first four bytes, read once: the blank line, then the name's first word
+    const first = wordAt(b, pos);
+    let c = first & 255;
     if (c === 13) {
-      if (b[pos + 1] !== 10) return undefined;
+      if (((first >> 8) & 255) !== 10) return undefined;
       break;
     }
     // the name: a common spelling is recognised in place (its characters are a token); any other is scanned
-    let name: number | string = commonColonAt(b, pos);
+    let name: number | string = commonColonAt(b, pos, first);
     let i: number;
     let slot: number;
     if (name >= 0) {
@@ -356,18 +358,21 @@ for (let k = 0, at = 0; k < COMMON_NAMES.length; k++) {
 /**
  * The index in COMMON_NAMES of the header name written exactly (case included)
  * at b[start] and followed right away by ':', or -1 (commonAt decides the rest).
+ * `first` is wordAt(b, start), which every candidate compares first.
  */
-function commonColonAt(b: Uint8Array, start: number): number {
-  let k = (FIRST[(b[start] as number) * 128 + (b[start + 1] as number)] as number) | 0;
+function commonColonAt(b: Uint8Array, start: number, first: number): number {
+  let k = (FIRST[(first & 255) * 128 + ((first >> 8) & 255)] as number) | 0;
   while (k !== 0) {
     let w = KEY_AT[k - 1] as number;
     const last = w + (KEY_COUNTS[k - 1] as number) - 1;
     let i = start;
-    while (w < last && wordAt(b, i) === KEY_WORDS[w]) {
+    let word = first;
+    while (w < last && word === KEY_WORDS[w]) {
       w++;
       i += 4;
+      word = wordAt(b, i);
     }
-    if (w === last && (wordAt(b, i) & (KEY_LAST_MASKS[k - 1] as number)) === KEY_WORDS[w]) return k - 1;
+    if (w === last && (word & (KEY_LAST_MASKS[k - 1] as number)) === KEY_WORDS[w]) return k - 1;
     k = NEXT[k - 1] as number;
   }
   return -1;

@@ -1,5 +1,5 @@
 import { NameAddress } from './name-address.js';
-import { KNOWN_METHODS, Parameters, sameName } from './scanner.js';
+import { KNOWN_METHODS, NO_PARAMS, Parameters, sameName } from './scanner.js';
 import type { CSeq } from './cseq.js';
 import { SipUri } from './uri.js';
 import { Via } from './via.js';
@@ -57,12 +57,13 @@ for (let c = 33; c < 127; c++) {
 /**
  * The generic parameters `*(;name[=value])` starting at b[i] (RFC 3261 §25.1
  * generic-param, no LWS), up to the first byte that cannot continue them,
- * left in `parsedEnd`; or null.
+ * left in `parsedEnd`; NO_PARAMS when there are none (for an owner's
+ * constructor only); or null.
  */
 function genericParams(b: Uint8Array, s: string, i: number): Parameters | null {
   if (b[i] !== 59) {
     parsedEnd = i;
-    return new Parameters();
+    return NO_PARAMS;
   }
   // name, value, name, value … as Parameters.set would leave them: a repeated name keeps its place, the last value.
   // The first three are held in variables, so that the list is allocated once, at its size.
@@ -181,14 +182,17 @@ KNOWN_PARAMS.forEach((name, k) => {
  * usual names are neither scanned twice nor sliced.
  */
 function knownParamAt(b: Uint8Array, i: number): number {
-  const k = (KNOWN_AT[((b[i] as number) & 31) * 32 + ((b[i + 1] as number) & 31)] as number) - 1;
+  // the first word gives the two bytes the table is keyed by; the words past a name's length are not read
+  const first = wordAt(b, i);
+  const k = (KNOWN_AT[(first & 31) * 32 + ((first >> 8) & 31)] as number) - 1;
   if (k < 0) return -1;
   const w = 3 * k;
-  return (wordAt(b, i) & (KNOWN_MASKS[w] as number)) === KNOWN_WORDS[w] &&
-    (wordAt(b, i + 4) & (KNOWN_MASKS[w + 1] as number)) === KNOWN_WORDS[w + 1] &&
-    (wordAt(b, i + 8) & (KNOWN_MASKS[w + 2] as number)) === KNOWN_WORDS[w + 2]
-    ? k
-    : -1;
+  if ((first & (KNOWN_MASKS[w] as number)) !== KNOWN_WORDS[w]) return -1;
+  const n = KNOWN_LENGTHS[k] as number;
+  if (n <= 4) return k;
+  if ((wordAt(b, i + 4) & (KNOWN_MASKS[w + 1] as number)) !== KNOWN_WORDS[w + 1]) return -1;
+  if (n <= 8) return k;
+  return (wordAt(b, i + 8) & (KNOWN_MASKS[w + 2] as number)) === KNOWN_WORDS[w + 2] ? k : -1;
 }
 
 /**
@@ -206,9 +210,7 @@ function paramNameEnd(b: Uint8Array, n: number, bit: number, end = b.length): nu
     }
   }
   knownName = undefined;
-  let i = n;
-  while (i < end && (C[b[i]] & bit) !== 0) i++;
-  return i;
+  return runEnd(b, n, end, bit);
 }
 let knownName: string | undefined;
 
@@ -406,16 +408,16 @@ export function fastSipUri(b: Uint8Array, s: string, start: number, end: number,
   else return null;
   const rest = i;
   // host characters first: they are also user characters, so '@' after them ends a user part
-  while (i < end && (C[b[i]] & 2) !== 0) i++;
+  i = runEnd(b, i, end, 2);
   let user = -1;
   if (i < end && (C[b[i]] & 16) !== 0) {
-    while (i < end && (C[b[i]] & 16) !== 0) i++;
+    i = runEnd(b, i, end, 16);
     if (i >= end || b[i] !== 64) return null;
   }
   if (i < end && b[i] === 64) {
     if (i === rest) return null;
     user = i;
-    while (++i < end && (C[b[i]] & 2) !== 0);
+    i = runEnd(b, i + 1, end, 2);
   }
   const h = user < 0 ? rest : user + 1;
   const first = b[h];
@@ -444,7 +446,7 @@ export function fastSipUri(b: Uint8Array, s: string, start: number, end: number,
     let value: string | null = null;
     if (i < end && b[i] === 61) {
       const v = ++i;
-      while (i < end && (C[b[i]] & 8) !== 0) i++;
+      i = runEnd(b, i, end, 8);
       if (list !== undefined) value = s.slice(v, i);
     }
     if (list !== undefined) addParam(list, name ?? s.slice(n, nameEnd), value);
@@ -457,9 +459,19 @@ export function fastSipUri(b: Uint8Array, s: string, start: number, end: number,
     password: undefined,
     host: s.slice(h, hostEnd),
     port,
-    params: list === undefined ? new Parameters() : Parameters.fromList(list),
-    headers: new Parameters(),
+    params: list === undefined ? undefined : Parameters.fromList(list),
+    headers: undefined,
   });
+}
+
+/**
+ * Where the run of bytes of class `bit` starting at b[i] ends, not past `end`:
+ * the scan runs to the run's end (a byte past the buffer's is of no class) and
+ * is cut at `end` after, which spares a bound check per byte.
+ */
+function runEnd(b: Uint8Array, i: number, end: number, bit: number): number {
+  while ((C[b[i]] & bit) !== 0) i++;
+  return i < end ? i : end;
 }
 
 /** What `fastSipUri(…, false)` returns for a URI `parseUri` accepts. */

@@ -1,4 +1,4 @@
-import { Parameters, parseParams, quote, scanQuoted, scanToken, skipWs, unquote } from './scanner.js';
+import { NO_PARAMS, Parameters, copyParams, parseParams, quote, scanQuoted, scanToken, skipWs, unquote } from './scanner.js';
 import { AbsoluteUri, parseUri, type Uri } from './uri.js';
 
 /**
@@ -8,19 +8,27 @@ import { AbsoluteUri, parseUri, type Uri } from './uri.js';
 export class NameAddress {
   displayName: string | undefined;
   uri: Uri;
-  readonly params: Parameters;
+  // NO_PARAMS until `params` is first read: a To without a tag, a Contact, a Route carry none
+  #params: Parameters;
   /** `Contact: *` (RFC 3261 §10.2.2). */
   readonly wildcard: boolean;
 
   constructor(uri: Uri, init: { displayName?: string; params?: Parameters; wildcard?: boolean } = {}) {
     this.uri = uri;
     this.displayName = init.displayName;
-    this.params = init.params ?? new Parameters();
+    this.#params = init.params ?? NO_PARAMS;
     this.wildcard = init.wildcard ?? false;
   }
 
+  /** The header parameters (`;tag=1928301774;expires=60`), to read or change in place. */
+  get params(): Parameters {
+    let p = this.#params;
+    if (p === NO_PARAMS) p = this.#params = new Parameters();
+    return p;
+  }
+
   get tag(): string | undefined {
-    return this.params.get('tag') ?? undefined;
+    return this.#params.get('tag') ?? undefined;
   }
 
   set tag(value: string | undefined) {
@@ -31,17 +39,17 @@ export class NameAddress {
   clone(): NameAddress {
     return new NameAddress(this.uri.clone(), {
       displayName: this.displayName,
-      params: this.params.clone(),
+      params: copyParams(this.#params),
       wildcard: this.wildcard,
     });
   }
 
   /** Always the name-addr form (`"Name" <uri>;params`), which is safe for any URI. */
   toString(): string {
-    if (this.wildcard) return '*' + this.params.toString();
+    if (this.wildcard) return '*' + this.#params.toString();
     let s = '';
     if (this.displayName !== undefined && this.displayName.length > 0) s = quote(this.displayName) + ' ';
-    return s + '<' + this.uri.toString() + '>' + this.params.toString();
+    return s + '<' + this.uri.toString() + '>' + this.#params.toString();
   }
 }
 
@@ -112,7 +120,7 @@ export function parseNameAddress(text: string, allowWildcard = false, start = 0,
   if (stop !== end) {
     if (stop < 0 || skipWs(s, stop, end) !== end) return undefined;
   }
-  const na = new NameAddress(uri, { params });
+  const na = new NameAddress(uri, { params: params.size > 0 ? params : undefined });
   if (displayName !== undefined) na.displayName = displayName;
   return na;
 }

@@ -207,6 +207,19 @@ export class Parameters {
   }
 }
 
+/**
+ * The "no parameters" of a SipUri, NameAddress or Via that was given none: they
+ * share this one and create their own on the first read of `params` (or
+ * `headers`), which a caller may change. Hazard: never hand it to a caller nor
+ * change it; the owners read it only through its non-mutating methods.
+ */
+export const NO_PARAMS = new Parameters();
+
+/** A copy of parameters for a clone's owner: none stay NO_PARAMS. */
+export function copyParams(p: Parameters): Parameters {
+  return p.size === 0 ? NO_PARAMS : p.clone();
+}
+
 /** `a === b`, or equal once lower-cased (what `toLowerCase` decides), without allocating for ASCII names. */
 export function sameName(a: string, b: string): boolean {
   if (a === b) return true;

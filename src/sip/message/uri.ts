@@ -1,4 +1,4 @@
-import { Parameters, parseParams } from './scanner.js';
+import { NO_PARAMS, Parameters, copyParams, parseParams } from './scanner.js';
 
 /**
  * SIP and SIPS URIs (RFC 3261 §19.1), tel URIs (RFC 3966) and any other
@@ -79,8 +79,9 @@ export class SipUri {
   /** Host as written; IPv6 references keep their brackets (`[2001:db8::1]`). */
   host: string;
   port: number | undefined;
-  readonly params: Parameters;
-  readonly headers: Parameters;
+  // NO_PARAMS until `params` / `headers` is first read: most URIs carry none
+  #params: Parameters;
+  #headers: Parameters;
 
   constructor(init: {
     scheme?: 'sip' | 'sips';
@@ -97,8 +98,22 @@ export class SipUri {
     this.password = init.password;
     this.host = init.host;
     this.port = init.port;
-    this.params = init.params ?? new Parameters();
-    this.headers = init.headers ?? new Parameters();
+    this.#params = init.params ?? NO_PARAMS;
+    this.#headers = init.headers ?? NO_PARAMS;
+  }
+
+  /** The URI parameters (`;transport=tcp;lr`), to read or change in place. */
+  get params(): Parameters {
+    let p = this.#params;
+    if (p === NO_PARAMS) p = this.#params = new Parameters();
+    return p;
+  }
+
+  /** The URI headers (`?Subject=x&Priority=urgent`), to read or change in place. */
+  get headers(): Parameters {
+    let h = this.#headers;
+    if (h === NO_PARAMS) h = this.#headers = new Parameters();
+    return h;
   }
 
   get isSip(): true {
@@ -125,12 +140,12 @@ export class SipUri {
 
   /** `transport` URI parameter, lower-cased, if any. */
   get transport(): string | undefined {
-    const t = this.params.get('transport');
+    const t = this.#params.get('transport');
     return t ? t.toLowerCase() : undefined;
   }
 
   get lr(): boolean {
-    return this.params.has('lr');
+    return this.#params.has('lr');
   }
 
   clone(): SipUri {
@@ -140,8 +155,8 @@ export class SipUri {
       password: this.password,
       host: this.host,
       port: this.port,
-      params: this.params.clone(),
-      headers: this.headers.clone(),
+      params: copyParams(this.#params),
+      headers: copyParams(this.#headers),
     });
   }
 
@@ -154,8 +169,8 @@ export class SipUri {
     }
     s += this.host;
     if (this.port !== undefined) s += ':' + this.port;
-    if (this.params.size > 0) s += this.params.toString();
-    if (this.headers.size > 0) s += this.headers.toString('&', '?');
+    if (this.#params.size > 0) s += this.#params.toString();
+    if (this.#headers.size > 0) s += this.#headers.toString('&', '?');
     return s;
   }
 }
@@ -332,8 +347,9 @@ function parseSipUri(scheme: 'sip' | 'sips', s: string, start: number, end: numb
     const stop = parseUriParams(s, i, paramEnd, params);
     if (stop !== paramEnd) return undefined;
   }
-  const headers = new Parameters();
+  let headers: Parameters | undefined;
   if (q >= 0) {
+    headers = new Parameters();
     for (const pair of s.slice(q + 1, end).split('&')) {
       if (pair.length === 0) continue;
       const eq = pair.indexOf('=');
@@ -341,7 +357,7 @@ function parseSipUri(scheme: 'sip' | 'sips', s: string, start: number, end: numb
       headers.set(pair.slice(0, eq), pair.slice(eq + 1));
     }
   }
-  return new SipUri({ scheme, rawUser, password, host, port, params, headers });
+  return new SipUri({ scheme, rawUser, password, host, port, params: params.size > 0 ? params : undefined, headers });
 }
 
 /** uri-parameters allow more characters than generic params (`[`, `]`, `/`, `:`, `&`, `+`, `$`, escapes). */

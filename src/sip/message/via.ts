@@ -1,4 +1,4 @@
-import { Parameters, matchAt, parseParams, scanToken, skipWs } from './scanner.js';
+import { NO_PARAMS, Parameters, copyParams, matchAt, parseParams, scanToken, skipWs } from './scanner.js';
 
 /** RFC 3261 §8.1.1.7: branches of RFC 3261 transactions start with this. */
 export const MAGIC_COOKIE = 'z9hG4bK';
@@ -12,7 +12,8 @@ export class Via {
   /** sent-by host as written; IPv6 references keep their brackets. */
   host: string;
   port: number | undefined;
-  readonly params: Parameters;
+  // NO_PARAMS until `params` is first read (a Via is rarely without a branch)
+  #params: Parameters;
 
   constructor(init: { transport: string; host: string; port?: number; params?: Parameters; protocol?: string; version?: string }) {
     this.protocol = init.protocol ?? 'SIP';
@@ -22,23 +23,30 @@ export class Via {
     this.transport = t === 'UDP' || t === 'TCP' || t === 'TLS' ? t : t.toUpperCase();
     this.host = init.host;
     this.port = init.port;
-    this.params = init.params ?? new Parameters();
+    this.#params = init.params ?? NO_PARAMS;
+  }
+
+  /** The Via parameters (`;branch=z9hG4bK…;rport`), to read or change in place. */
+  get params(): Parameters {
+    let p = this.#params;
+    if (p === NO_PARAMS) p = this.#params = new Parameters();
+    return p;
   }
 
   get branch(): string | undefined {
-    return this.params.get('branch') ?? undefined;
+    return this.#params.get('branch') ?? undefined;
   }
 
   /** `received` without IPv6 brackets, if present. */
   get received(): string | undefined {
-    const r = this.params.get('received');
+    const r = this.#params.get('received');
     if (!r) return undefined;
     return r.charCodeAt(0) === 91 ? r.slice(1, -1) : r;
   }
 
   /** `null` when rport is present without a value (a request asking for it), a number once filled in. */
   get rport(): number | null | undefined {
-    const r = this.params.get('rport');
+    const r = this.#params.get('rport');
     if (r === undefined) return undefined;
     if (r === null || r === '') return null;
     const n = Number(r);
@@ -62,7 +70,7 @@ export class Via {
       transport: this.transport,
       host: this.host,
       port: this.port,
-      params: this.params.clone(),
+      params: copyParams(this.#params),
     });
   }
 
@@ -70,7 +78,7 @@ export class Via {
     return (
       this.protocol + '/' + this.version + '/' + this.transport + ' ' + this.host +
       (this.port !== undefined ? ':' + this.port : '') +
-      this.params.toString()
+      this.#params.toString()
     );
   }
 }

@@ -1,6 +1,6 @@
 import { isAscii } from 'node:buffer';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_LIMITS, parseCSeq, parseNameAddress, parseUri, parseVia, validateHeaders, type ParseOptions, type ParseResult, type SipMessageValue } from '../../../src/sip/message/index.js';
+import { DEFAULT_LIMITS, SipUri, parseCSeq, parseNameAddress, parseUri, parseVia, validateHeaders, type ParseOptions, type ParseResult, type SipMessageValue } from '../../../src/sip/message/index.js';
 import { parseCommon } from '../../../src/sip/message/fast-path.js';
 import { fastCSeq, fastNameAddress, fastSipUri, fastVia, parsedEnd, parsedUriEnd, VALID } from '../../../src/sip/message/fast-values.js';
 import { parseMessageFull } from '../../../src/sip/message/parser.js';
@@ -91,6 +91,11 @@ function params(p: Parameters): unknown {
 function uri(u: Uri): unknown {
   const o: Record<string, unknown> = { cls: u.constructor.name, text: u.toString(), keys: Object.keys(u) };
   for (const [k, v] of Object.entries(u)) o[k] = v !== null && typeof v === 'object' && 'entries' in v ? params(v as Parameters) : v;
+  // a SipUri's parameter lists are accessors (made on first read), not own properties
+  if (u instanceof SipUri) {
+    o.params = params(u.params);
+    o.headers = params(u.headers);
+  }
   return o;
 }
 
