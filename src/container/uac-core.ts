@@ -8,6 +8,8 @@ import { IncomingResponse, OutgoingRequest } from './message/index.js';
 import type { SipSessionImpl } from './session/index.js';
 
 const ACK_SENT = 'uac.ack:';
+/** An INVITE whose transaction is in Accepted, kept by its application session while it is valid (by SIP session id and CSeq). */
+const INVITE_SENT = 'uac.invite:';
 
 /**
  * The UAC side of the container's user agent (RFC 3261 §8.1, §12.1.2, §13.2):
@@ -118,9 +120,15 @@ export class UacCore {
     const source = this.#sourceOf(destination);
     req.source = source;
     let answered = false;
-    tx.onResponse((response) => {
+    const offResponse = tx.onResponse((response) => {
       answered = true;
       this.#response(req, response, source);
+      if (tx.state === 'Accepted' && req.finalResponse !== undefined) {
+        // RFC 6026 §7.2: for Timer M (64*T1) the transaction only passes up further 2xx; the
+        // listener that stays must not keep the request, its sessions and the app's call alive.
+        offResponse();
+        this.#accepted(tx, req, source);
+      }
     });
     tx.onTimeout(() => this.#fail(req, 408));
     tx.onTransportError((error) => {
@@ -131,6 +139,36 @@ export class UacCore {
       } else if (req.finalResponse === undefined) {
         this.#fail(req, 503, `transport error: ${(error as Error).message}`);
       }
+    });
+  }
+
+  /**
+   * What an INVITE's transaction in Accepted does with a further 2xx (RFC 3261 §13.2.2.4): a known
+   * To tag is a retransmission and gets the same ACK again; another fork's 2xx goes to the app like
+   * any response, while its application session is valid. That session holds the request (its
+   * `internal` map, cleared on invalidation) and this listener holds the session only weakly, so a
+   * call that ended is not kept for Timer M.
+   */
+  #accepted(tx: ClientTransaction, req: OutgoingRequest, source: MessageSource): void {
+    const answered = this.#answered.get(req) ?? new Map<string, SentAck | undefined>();
+    this.#answered.set(req, answered);
+    const session = req.getSession();
+    const appSession = session.getApplicationSession();
+    const key = `${INVITE_SENT}${session.getId()}:${req.message.cseq.seq}`;
+    appSession.internal.set(key, req);
+    const owner = new WeakRef(appSession);
+    tx.onTerminated(() => owner.deref()?.internal.delete(key));
+    tx.onResponse((response) => {
+      const tag = response.to.tag;
+      if (response.status < 200 || response.status >= 300 || tag === undefined) return;
+      if (answered.has(tag)) {
+        this.#resendAck(answered.get(tag));
+        return;
+      }
+      const invite = owner.deref()?.internal.get(key) as OutgoingRequest | undefined;
+      // Once the application session is gone no app takes the 2xx: dispatching it would do nothing.
+      if (invite === undefined) answered.set(tag, undefined);
+      else this.#response(invite, response, source);
     });
   }
 
