@@ -2,6 +2,8 @@
  * What the b2bua() call tests share: the DAR, SDP bodies, the caller's INVITE,
  * answering a call end to end, and waiting for the container to drop every session.
  */
+import { queryObjects, setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { expect } from 'vitest';
 import type { ScriptedUa, TestSiplet } from 'siplet/sdk/testing';
 import type { SipMessageValue } from 'siplet/sdk/testing';
@@ -44,4 +46,19 @@ export async function noSessionsLeft(siplet: TestSiplet, timeoutMs = 2000): Prom
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
+}
+
+/**
+ * Live instances of a class after a full collection (v8.queryObjects), without what the scripted
+ * UAs received: their logs are emptied first, as they hold every message of every call.
+ */
+export async function liveObjects(uas: ScriptedUa[], ctor: { prototype: unknown }): Promise<number> {
+  for (const ua of uas) {
+    ua.received.length = 0;
+    (ua.unread() as unknown[]).length = 0;
+  }
+  await sleep(20);
+  setFlagsFromString('--expose-gc');
+  (runInNewContext('gc') as () => void)();
+  return queryObjects(ctor as unknown as (...args: unknown[]) => unknown, { format: 'count' }) as number;
 }

@@ -15,14 +15,12 @@
  *     | <-- 200 (bob retransmits) ------------------------------- |
  *     |                    | ACK again ------------------------> |
  */
-import { queryObjects, setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createTestSiplet, type ScriptedUa, type TestSiplet } from 'siplet/sdk/testing';
 import { B2buaCall } from 'siplet/sdk';
 import { ApplicationSessionImpl, SipSessionImpl } from '../../../src/container/session/index.js';
 import { TopologyHidingB2bua } from '../../../samples/b2bua/index.js';
-import { answer, callerInvite, DAR as CALL_APP_DAR, noSessionsLeft, SDP_A, SDP_B, sleep } from './call-helpers.js';
+import { answer, callerInvite, DAR as CALL_APP_DAR, liveObjects, noSessionsLeft, SDP_A, SDP_B } from './call-helpers.js';
 import { callApp, calls, resetTrace } from './b2bua-apps.js';
 
 const DAR = 'INVITE: ("b2bua", "DAR:From", "ORIGINATING", "", "NO_ROUTE", "0")';
@@ -33,11 +31,6 @@ let siplet: TestSiplet;
 afterEach(async () => {
   await siplet.close();
 });
-
-function gc(): void {
-  setFlagsFromString('--expose-gc');
-  (runInNewContext('gc') as () => void)();
-}
 
 type Request = Parameters<ScriptedUa['respond']>[0];
 
@@ -59,17 +52,6 @@ async function placeCall(alice: ScriptedUa, bob: ScriptedUa, n: number): Promise
   return { atBob };
 }
 
-/** Live objects of a class after a full collection, without what the scripted UAs received. */
-async function live(uas: ScriptedUa[], ctor: { prototype: unknown }): Promise<number> {
-  for (const ua of uas) {
-    ua.received.length = 0;
-    (ua.unread() as unknown[]).length = 0;
-  }
-  await sleep(20);
-  gc();
-  return queryObjects(ctor as unknown as (...args: unknown[]) => unknown, { format: 'count' }) as number;
-}
-
 describe('b2bua(): a finished call while its transactions linger', () => {
   it('keeps no session or call alive, and still re-ACKs a retransmitted 2xx', async () => {
     // T1 500 ms: the INVITE transactions linger 32 s, far longer than the test.
@@ -80,18 +62,18 @@ describe('b2bua(): a finished call while its transactions linger', () => {
     // One call first, so that what the first call creates once (caches, shapes) is not counted.
     await placeCall(alice, bob, 0);
     await noSessionsLeft(siplet);
-    const sessions0 = await live(uas, SipSessionImpl);
-    const appSessions0 = await live(uas, ApplicationSessionImpl);
-    const calls0 = await live(uas, B2buaCall);
+    const sessions0 = await liveObjects(uas, SipSessionImpl);
+    const appSessions0 = await liveObjects(uas, ApplicationSessionImpl);
+    const calls0 = await liveObjects(uas, B2buaCall);
 
     let last: Request | undefined;
     for (let n = 1; n <= CALLS; n++) last = (await placeCall(alice, bob, n)).atBob;
     await noSessionsLeft(siplet);
     expect(siplet.stack.transactions.size).toBeGreaterThanOrEqual(2 * CALLS);
 
-    expect((await live(uas, SipSessionImpl)) - sessions0).toBe(0);
-    expect((await live(uas, ApplicationSessionImpl)) - appSessions0).toBe(0);
-    expect((await live(uas, B2buaCall)) - calls0).toBe(0);
+    expect((await liveObjects(uas, SipSessionImpl)) - sessions0).toBe(0);
+    expect((await liveObjects(uas, ApplicationSessionImpl)) - appSessions0).toBe(0);
+    expect((await liveObjects(uas, B2buaCall)) - calls0).toBe(0);
 
     // RFC 3261 §13.2.2.4: the callee retransmits its 2xx; the INVITE transaction (Accepted, Timer M)
     // still hands it to the UAC core, which sends the same ACK again.
@@ -120,7 +102,7 @@ describe('b2bua(): a finished call while its transactions linger', () => {
     await noSessionsLeft(siplet);
     calls.length = 0;
     expect(siplet.stack.transactions.size).toBeGreaterThanOrEqual(2);
-    await live([alice, bob], B2buaCall);
+    await liveObjects([alice, bob], B2buaCall);
     expect(call.deref()).toBeUndefined();
     expect(callee.deref()).toBeUndefined();
     expect(appSession.deref()).toBeUndefined();

@@ -11,12 +11,11 @@
  *     | ACK -------------> | ACK ------------------------------> |
  *     |      (held: counted with every transaction ended)        |
  */
-import { queryObjects } from 'node:v8';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createTestSiplet, type ScriptedUa, type TestSiplet } from 'siplet/sdk/testing';
 import { NameAddress, Via } from '../../../src/sip/message/index.js';
 import { TopologyHidingB2bua } from '../../../samples/b2bua/index.js';
-import { SDP_A, SDP_B, sleep } from './call-helpers.js';
+import { liveObjects, SDP_A, SDP_B, sleep } from './call-helpers.js';
 
 const DAR = 'INVITE: ("b2bua", "DAR:From", "ORIGINATING", "", "NO_ROUTE", "0")';
 const CALLS = 20;
@@ -38,15 +37,6 @@ async function placeCall(alice: ScriptedUa, bob: ScriptedUa, n: number): Promise
   await bob.expectRequest('ACK');
 }
 
-/** Live objects of a class after a full collection, without what the scripted UAs received. */
-function live(uas: ScriptedUa[], ctor: abstract new (...args: never[]) => unknown): number {
-  for (const ua of uas) {
-    ua.received.length = 0;
-    (ua.unread() as unknown[]).length = 0;
-  }
-  return queryObjects(ctor as unknown as (...args: unknown[]) => unknown, { format: 'count' }) as number;
-}
-
 describe('b2bua(): memory of an established call', () => {
   it('keeps no parsed Via and at most the dialogs\' and sessions\' addresses per call once the ACKs passed', async () => {
     siplet = await createTestSiplet({ apps: [{ exports: { TopologyHidingB2bua }, config: {} }], dar: DAR, config: { t1: 10 } });
@@ -55,8 +45,8 @@ describe('b2bua(): memory of an established call', () => {
     // One call first, so that what the first call creates once (caches, shapes) is not counted.
     await placeCall(alice, bob, 0);
     const uas = [alice, bob];
-    const via0 = live(uas, Via);
-    const names0 = live(uas, NameAddress);
+    const via0 = await liveObjects(uas, Via);
+    const names0 = await liveObjects(uas, NameAddress);
     for (let n = 1; n <= CALLS; n++) await placeCall(alice, bob, n);
     // RFC 6026: the INVITE transactions linger 64*T1 after their 2xx; the calls stay up.
     const deadline = Date.now() + 5000;
@@ -64,8 +54,8 @@ describe('b2bua(): memory of an established call', () => {
     expect(siplet.stack.transactions.size).toBe(0);
     expect(siplet.container.stats().sessions.sipSessions).toBe(2 * (CALLS + 1));
 
-    const viaPerCall = (live(uas, Via) - via0) / CALLS;
-    const namesPerCall = (live(uas, NameAddress) - names0) / CALLS;
+    const viaPerCall = ((await liveObjects(uas, Via)) - via0) / CALLS;
+    const namesPerCall = ((await liveObjects(uas, NameAddress)) - names0) / CALLS;
     // Before the views were released: 4 Via and 17 name-addresses per call.
     expect(viaPerCall).toBeLessThan(0.5);
     // Each of the two sessions keeps its local and remote party; each dialog its local and remote URI.
