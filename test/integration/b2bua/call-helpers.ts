@@ -20,6 +20,22 @@ export function callerInvite(alice: ScriptedUa, bob: ScriptedUa, headers: Record
   return alice.createRequest('INVITE', { to: 'sip:bob@example.com', from: 'sip:alice@example.com', body: SDP_A, headers: { 'X-Target': bob.uri.toString(), ...headers } });
 }
 
+/**
+ * One call through the b2bua sample (alice calls bob's URI): INVITE, bob's 180 and 200 with tag
+ * `b<n>`, alice's ACK reaching bob. Returns alice's INVITE and 200 and bob's INVITE.
+ */
+export async function establishCall(alice: ScriptedUa, bob: ScriptedUa, n: number): Promise<{ invite: Request; ok: Response; atBob: Request }> {
+  const invite = alice.createRequest('INVITE', { to: bob.uri, body: SDP_A });
+  await alice.send(invite);
+  const atBob = await bob.expectRequest('INVITE');
+  await bob.respond(atBob, 180, { toTag: `b${n}` });
+  await bob.respond(atBob, 200, { toTag: `b${n}`, body: SDP_B });
+  const ok = await alice.expectResponse(invite, 200);
+  await alice.ack(invite, ok);
+  await bob.expectRequest('ACK');
+  return { invite, ok, atBob };
+}
+
 /** bob rings and answers (tag b1); alice gets the 180 and the 200 and ACKs; bob gets the ACK. */
 export async function answer(alice: ScriptedUa, bob: ScriptedUa, invite: Request, atBob: Request): Promise<{ ok: Response; ackAtBob: Request }> {
   await bob.respond(atBob, 180, { toTag: 'b1' });

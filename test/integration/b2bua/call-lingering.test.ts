@@ -20,7 +20,7 @@ import { createTestSiplet, type ScriptedUa, type TestSiplet } from 'siplet/sdk/t
 import { B2buaCall } from 'siplet/sdk';
 import { ApplicationSessionImpl, SipSessionImpl } from '../../../src/container/session/index.js';
 import { TopologyHidingB2bua } from '../../../samples/b2bua/index.js';
-import { answer, callerInvite, DAR as CALL_APP_DAR, liveObjects, noSessionsLeft, SDP_A, SDP_B } from './call-helpers.js';
+import { answer, callerInvite, DAR as CALL_APP_DAR, establishCall, liveObjects, noSessionsLeft, SDP_B } from './call-helpers.js';
 import { callApp, calls, resetTrace } from './b2bua-apps.js';
 
 const DAR = 'INVITE: ("b2bua", "DAR:From", "ORIGINATING", "", "NO_ROUTE", "0")';
@@ -36,14 +36,7 @@ type Request = Parameters<ScriptedUa['respond']>[0];
 
 /** A whole call, alice hanging up; returns bob's INVITE and 200 for a retransmission. */
 async function placeCall(alice: ScriptedUa, bob: ScriptedUa, n: number): Promise<{ atBob: Request }> {
-  const invite = alice.createRequest('INVITE', { to: bob.uri, body: SDP_A });
-  await alice.send(invite);
-  const atBob = await bob.expectRequest('INVITE');
-  await bob.respond(atBob, 180, { toTag: `b${n}` });
-  await bob.respond(atBob, 200, { toTag: `b${n}`, body: SDP_B });
-  const ok = await alice.expectResponse(invite, 200);
-  await alice.ack(invite, ok);
-  await bob.expectRequest('ACK');
+  const { invite, ok, atBob } = await establishCall(alice, bob, n);
   const bye = alice.createInDialog(invite, ok, 'BYE');
   await alice.send(bye);
   const byeAtBob = await bob.expectRequest('BYE');

@@ -12,10 +12,10 @@
  *     |      (held: counted with every transaction ended)        |
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { createTestSiplet, type ScriptedUa, type TestSiplet } from 'siplet/sdk/testing';
+import { createTestSiplet, type TestSiplet } from 'siplet/sdk/testing';
 import { NameAddress, Via } from '../../../src/sip/message/index.js';
 import { TopologyHidingB2bua } from '../../../samples/b2bua/index.js';
-import { liveObjects, SDP_A, SDP_B, sleep } from './call-helpers.js';
+import { establishCall, liveObjects, sleep } from './call-helpers.js';
 
 const DAR = 'INVITE: ("b2bua", "DAR:From", "ORIGINATING", "", "NO_ROUTE", "0")';
 const CALLS = 20;
@@ -26,28 +26,17 @@ afterEach(async () => {
   await siplet.close();
 });
 
-async function placeCall(alice: ScriptedUa, bob: ScriptedUa, n: number): Promise<void> {
-  const invite = alice.createRequest('INVITE', { to: bob.uri, body: SDP_A });
-  await alice.send(invite);
-  const atBob = await bob.expectRequest('INVITE');
-  await bob.respond(atBob, 180, { toTag: `b${n}` });
-  await bob.respond(atBob, 200, { toTag: `b${n}`, body: SDP_B });
-  const ok = await alice.expectResponse(invite, 200);
-  await alice.ack(invite, ok);
-  await bob.expectRequest('ACK');
-}
-
 describe('b2bua(): memory of an established call', () => {
   it('keeps no parsed Via and at most the dialogs\' and sessions\' addresses per call once the ACKs passed', async () => {
     siplet = await createTestSiplet({ apps: [{ exports: { TopologyHidingB2bua }, config: {} }], dar: DAR, config: { t1: 10 } });
     const alice = await siplet.ua('alice');
     const bob = await siplet.ua('bob');
     // One call first, so that what the first call creates once (caches, shapes) is not counted.
-    await placeCall(alice, bob, 0);
+    await establishCall(alice, bob, 0);
     const uas = [alice, bob];
     const via0 = await liveObjects(uas, Via);
     const names0 = await liveObjects(uas, NameAddress);
-    for (let n = 1; n <= CALLS; n++) await placeCall(alice, bob, n);
+    for (let n = 1; n <= CALLS; n++) await establishCall(alice, bob, n);
     // RFC 6026: the INVITE transactions linger 64*T1 after their 2xx; the calls stay up.
     const deadline = Date.now() + 5000;
     while (siplet.stack.transactions.size > 0 && Date.now() < deadline) await sleep(20);
