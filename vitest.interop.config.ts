@@ -1,12 +1,5 @@
-import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
-
-// Samples and tests import the package by name, as apps do; map it to the sources.
-const alias = {
-  'siplet/sdk/testing': fileURLToPath(new URL('./sdk/testing/index.ts', import.meta.url)),
-  'siplet/sdk': fileURLToPath(new URL('./sdk/index.ts', import.meta.url)),
-  siplet: fileURLToPath(new URL('./src/index.ts', import.meta.url)),
-};
+import { alias } from './vitest.shared.js';
 
 // Interop tests: `npm run test:interop`. They start real peers (SIPp, later Kamailio and sipsak) as
 // child processes on real ports, so files run one at a time and timeouts allow for load runs.
